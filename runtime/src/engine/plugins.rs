@@ -1,0 +1,189 @@
+//! Loading the plugins an experiment uses, before anything runs, so a missing plugin, activity or
+//! argument is reported up front with the place in the experiment that names it.
+
+use crate::console::Console;
+use crate::experiment::{Activity, Experiment, PluginCall, Provider, ValidationError};
+use crate::host::{Capability, Host, LogSink, Plugin};
+use crate::registry::Registry;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A loaded plugin with the capabilities it was granted.
+pub struct Loaded {
+    pub plugin: Plugin,
+    pub granted: Vec<Capability>,
+}
+
+/// The plugins of one run, by the `(name, version)` the experiment asked for.
+#[derive(Default)]
+pub struct Plugins {
+    loaded: HashMap<(String, Option<String>), Loaded>,
+}
+
+impl Plugins {
+    pub fn get(&self, call: &PluginCall) -> Option<&Loaded> {
+        self.loaded
+            .get(&(call.plugin.clone(), call.version.clone()))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Loaded> {
+        self.loaded.values()
+    }
+}
+
+/// Every activity of the experiment with its JSON pointer.
+pub fn activities_with_pointers(experiment: &Experiment) -> Vec<(String, &Activity)> {
+    let mut all = Vec::new();
+    if let Some(h) = &experiment.hypothesis {
+        all.extend(
+            h.probes
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (format!("/steady-state-hypothesis/probes/{i}"), a)),
+        );
+    }
+    all.extend(
+        experiment
+            .method
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (format!("/method/{i}"), a)),
+    );
+    all.extend(
+        experiment
+            .rollbacks
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (format!("/rollbacks/{i}"), a)),
+    );
+    all
+}
+
+/// A log sink that writes a plugin's log lines into the run's console, prefixed with its name.
+pub fn plugin_log(console: Console, plugin: &str) -> LogSink {
+    let plugin = plugin.to_string();
+    Arc::new(move |level, message| {
+        use crate::console::Level as C;
+        use crate::host::Level as H;
+        let level = match level {
+            H::Debug => C::Debug,
+            H::Info => C::Info,
+            H::Warning => C::Warning,
+            H::Error => C::Error,
+        };
+        console.log(level, &format!("{plugin}: {message}"));
+    })
+}
+
+/// Loads each plugin the experiment uses once, and checks each call against the plugin's metadata.
+pub async fn load(
+    experiment: &Experiment,
+    host: &Host,
+    registry: &Registry,
+    console: Console,
+) -> Result<Plugins, Vec<ValidationError>> {
+    let mut plugins = Plugins::default();
+    let mut errors = Vec::new();
+    for (pointer, activity) in activities_with_pointers(experiment) {
+        let Provider::Plugin(call) = &activity.provider else {
+            continue;
+        };
+        let key = (call.plugin.clone(), call.version.clone());
+        let at = format!("{pointer}/provider");
+        if !plugins.loaded.contains_key(&key) {
+            match load_one(call, host, registry, console).await {
+                Ok(loaded) => {
+                    plugins.loaded.insert(key.clone(), loaded);
+                }
+                Err(message) => {
+                    errors.push(ValidationError {
+                        pointer: at,
+                        message,
+                    });
+                    continue;
+                }
+            }
+        }
+        let loaded = &plugins.loaded[&key];
+        errors.extend(
+            check_call(call, loaded)
+                .into_iter()
+                .map(|message| ValidationError {
+                    pointer: at.clone(),
+                    message,
+                }),
+        );
+    }
+    if errors.is_empty() {
+        Ok(plugins)
+    } else {
+        Err(errors)
+    }
+}
+
+async fn load_one(
+    call: &PluginCall,
+    host: &Host,
+    registry: &Registry,
+    console: Console,
+) -> Result<Loaded, String> {
+    let entry = registry
+        .find(&call.plugin, call.version.as_deref())
+        .map_err(|e| e.to_string())?;
+    let bytes = registry.bytes(&entry).map_err(|e| e.to_string())?;
+    let plugin = host
+        .load(&entry.name, &bytes, plugin_log(console, &entry.name))
+        .await
+        .map_err(|e| e.to_string())?;
+    console.debug(&format!(
+        "Plugin {} {} ({:?}, sha256 {})",
+        plugin.metadata.name, plugin.metadata.version, plugin.loaded_from, plugin.sha256
+    ));
+    if let Some(version) = &call.version
+        && *version != plugin.metadata.version
+    {
+        return Err(format!(
+            "plugin '{}' is at version {}, the experiment asks for {version}",
+            call.plugin, plugin.metadata.version
+        ));
+    }
+    // Built-ins get what they request (their documented default grants); installed plugins get what
+    // the operator granted at install, never more than they requested.
+    let granted = match entry.manifest {
+        None => plugin.metadata.capabilities.clone(),
+        Some(m) => m
+            .granted
+            .into_iter()
+            .filter(|g| plugin.metadata.capabilities.contains(g))
+            .collect(),
+    };
+    Ok(Loaded { plugin, granted })
+}
+
+/// The activity exists and the required arguments are present.
+fn check_call(call: &PluginCall, loaded: &Loaded) -> Vec<String> {
+    let metadata = &loaded.plugin.metadata;
+    let Some(spec) = metadata.activity(&call.func) else {
+        let offered: Vec<&str> = metadata
+            .activities
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
+        return vec![format!(
+            "plugin '{}' has no activity '{}'; it offers {}",
+            metadata.name,
+            call.func,
+            offered.join(", ")
+        )];
+    };
+    spec.arguments
+        .iter()
+        .filter(|a| a.required && !call.arguments.contains_key(&a.name))
+        .map(|a| {
+            format!(
+                "{}.{} requires the argument '{}' ({})",
+                metadata.name, spec.name, a.name, a.type_name
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,85 @@
+//! The `process` provider: the operator's own command, run on the host as Chaos Toolkit runs it
+//! (the experiment is trusted like a shell script; plugins are what the sandbox is for).
+
+use crate::experiment::{ProcessArguments, ProcessCall};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+/// Runs the process and returns `{status, stdout, stderr}`, or the failure message.
+pub async fn run(call: &ProcessCall, timeout: Option<Duration>) -> Result<Value, String> {
+    let program = resolve(&call.path)
+        .ok_or_else(|| format!("path '{}' cannot be found, in activity", call.path))?;
+    let mut command = match &call.arguments {
+        ProcessArguments::Shell(args) => {
+            let mut c = tokio::process::Command::new("/bin/sh");
+            c.arg("-c").arg(format!("{} {args}", program.display()));
+            c
+        }
+        ProcessArguments::List(args) => {
+            let mut c = tokio::process::Command::new(&program);
+            c.args(args);
+            c
+        }
+    };
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let child = command
+        .spawn()
+        .map_err(|e| format!("failed to run {}: {e}", program.display()))?;
+    let wait = child.wait_with_output();
+    let output = match timeout {
+        Some(t) => tokio::time::timeout(t, wait)
+            .await
+            .map_err(|_| "process activity took too long to complete".to_string())?,
+        None => wait.await,
+    }
+    .map_err(|e| format!("failed to run {}: {e}", program.display()))?;
+    Ok(json!({
+        // Killed by a signal: Python reports the negative signal number.
+        "status": output.status.code().unwrap_or_else(|| -signal_of(&output.status)),
+        "stdout": String::from_utf8_lossy(&output.stdout),
+        "stderr": String::from_utf8_lossy(&output.stderr),
+    }))
+}
+
+#[cfg(unix)]
+fn signal_of(status: &std::process::ExitStatus) -> i32 {
+    std::os::unix::process::ExitStatusExt::signal(status).unwrap_or(1)
+}
+
+#[cfg(not(unix))]
+fn signal_of(_: &std::process::ExitStatus) -> i32 {
+    1
+}
+
+/// `shutil.which(os.path.expanduser(path))`.
+fn resolve(path: &str) -> Option<PathBuf> {
+    let expanded = match path.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME").map(|h| Path::new(&h).join(rest))?,
+        None => PathBuf::from(path),
+    };
+    if expanded.components().count() > 1 || expanded.is_absolute() {
+        return is_executable(&expanded).then_some(expanded);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(&expanded))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}

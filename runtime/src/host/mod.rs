@@ -1,0 +1,619 @@
+//! The plugin host: runs WebAssembly components under the `chaosrt:plugin` contract in a sandbox.
+//!
+//! One wasmtime [`Engine`] and one [`Linker`] serve the whole process. Each plugin is compiled once
+//! (or loaded from the compile cache) and pre-instantiated; each activity call gets a fresh [`Store`]
+//! whose WASI context is built from that call's [`Grants`] only: no environment, no arguments, no
+//! inherited stdio (captured into the log), no sockets, preopens only for granted directories, outbound
+//! HTTP only to granted origins. Every call has a timeout (epoch interruption for busy loops, a tokio
+//! timer for waits), a memory cap and an output cap.
+//!
+//! The host knows components and grants, not experiments: the engine decides what to grant.
+
+mod bindings;
+pub mod cache;
+pub mod policy;
+mod state;
+
+pub use bindings::Level;
+pub use policy::{Capability, DirGrant, Grants, Origin};
+pub use state::LogSink;
+
+use bindings::{CONTRACT_VERSION, ChaosrtPluginPre, PLUGIN_INTERFACE, wit};
+use cache::CompileCache;
+use state::{CallState, Denials, HttpGate, MemoryCap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtx};
+
+/// How often the epoch advances; timeouts are rounded up to this.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Captured stdout/stderr per call; more is dropped (the log is for people, not bulk data).
+const STDIO_CAPTURE_BYTES: usize = 64 * 1024;
+
+/// Limits that apply to one call.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub memory_bytes: usize,
+    pub output_bytes: usize,
+}
+
+impl Default for Limits {
+    /// Generous for real probes, small enough that a runaway plugin cannot take the machine down.
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(60),
+            memory_bytes: 256 << 20,
+            output_bytes: 16 << 20,
+        }
+    }
+}
+
+/// The kind of an activity, as the plugin declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityKind {
+    Probe,
+    Action,
+}
+
+impl ActivityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::Probe => "probe",
+            ActivityKind::Action => "action",
+        }
+    }
+}
+
+/// One argument of an activity.
+#[derive(Debug, Clone)]
+pub struct ArgumentSpec {
+    pub name: String,
+    pub type_name: &'static str,
+    pub required: bool,
+    pub default: Option<String>,
+    pub description: String,
+}
+
+/// One activity a plugin offers.
+#[derive(Debug, Clone)]
+pub struct ActivitySpec {
+    pub name: String,
+    pub kind: ActivityKind,
+    pub description: String,
+    pub arguments: Vec<ArgumentSpec>,
+}
+
+/// What a plugin says about itself.
+#[derive(Debug, Clone)]
+pub struct Metadata {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub capabilities: Vec<Capability>,
+    pub activities: Vec<ActivitySpec>,
+}
+
+impl Metadata {
+    pub fn activity(&self, name: &str) -> Option<&ActivitySpec> {
+        self.activities.iter().find(|a| a.name == name)
+    }
+}
+
+/// A compiled, linked plugin, ready to be instantiated once per call.
+pub struct Plugin {
+    pre: ChaosrtPluginPre<CallState>,
+    pub sha256: String,
+    pub metadata: Metadata,
+    /// Whether loading compiled the component or found it in the cache.
+    pub loaded_from: cache::Origin,
+}
+
+/// One activity call.
+pub struct Call<'a> {
+    pub activity: &'a str,
+    /// The arguments, a JSON object as text.
+    pub arguments: &'a str,
+    /// The experiment's configuration, JSON text.
+    pub configuration: &'a str,
+    /// The secrets given to this call, JSON text.
+    pub secrets: &'a str,
+    pub grants: Grants,
+    pub limits: Limits,
+}
+
+/// Why a component could not be loaded as a plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are not a valid component, or cranelift could not compile them.
+    #[error("plugin '{name}' is not a valid WebAssembly component: {source:#}")]
+    Compile {
+        name: String,
+        source: wasmtime::Error,
+    },
+    /// The component does not export the plugin interface at all.
+    #[error(
+        "'{name}' is not a chaosrt plugin: it does not export `{PLUGIN_INTERFACE}@{CONTRACT_VERSION}` \
+         (build it with chaosrt-sdk or against wit/plugin.wit)"
+    )]
+    NotAPlugin { name: String },
+    /// The component was built for another version of the contract.
+    #[error(
+        "plugin '{name}' was built for chaosrt:plugin@{found}, but this chaosrt supports \
+         chaosrt:plugin@{CONTRACT_VERSION}; rebuild it against this version's wit/ (or chaosrt-sdk)"
+    )]
+    UnsupportedVersion { name: String, found: String },
+    /// The component imports something the host does not offer.
+    #[error("plugin '{name}' needs imports this host does not provide: {source:#}")]
+    Link {
+        name: String,
+        source: wasmtime::Error,
+    },
+    /// Asking the plugin for its metadata failed.
+    #[error("plugin '{name}' failed to describe itself: {source}")]
+    Metadata {
+        name: String,
+        source: Box<CallError>,
+    },
+}
+
+/// Why an activity call produced no output. Every message names the plugin and the activity.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The activity ran and failed: Chaos Toolkit's `ActivityFailed`; the plugin's own words.
+    #[error("{message}")]
+    Failed { message: String },
+    /// The plugin does not have the activity.
+    #[error("plugin '{plugin}' has no activity '{activity}'")]
+    UnknownActivity { plugin: String, activity: String },
+    /// The arguments did not fit.
+    #[error("plugin '{plugin}' activity '{activity}': invalid arguments: {message}")]
+    InvalidArguments {
+        plugin: String,
+        activity: String,
+        message: String,
+    },
+    /// The host refused an operation the plugin attempted.
+    #[error("plugin '{plugin}' activity '{activity}' was denied: {message}")]
+    Denied {
+        plugin: String,
+        activity: String,
+        message: String,
+    },
+    /// The call ran past its timeout and was stopped.
+    #[error("plugin '{plugin}' activity '{activity}' timed out after {seconds}s and was stopped")]
+    Timeout {
+        plugin: String,
+        activity: String,
+        seconds: f64,
+    },
+    /// The plugin tried to grow its memory past the cap.
+    #[error(
+        "plugin '{plugin}' activity '{activity}' exceeded its memory cap of {cap_mib} MiB and was stopped"
+    )]
+    MemoryCap {
+        plugin: String,
+        activity: String,
+        cap_mib: usize,
+    },
+    /// The plugin trapped (a panic, an out-of-bounds access, …).
+    #[error("plugin '{plugin}' activity '{activity}' crashed: {detail}")]
+    Trap {
+        plugin: String,
+        activity: String,
+        detail: String,
+    },
+    /// The output is too large or not JSON.
+    #[error("plugin '{plugin}' activity '{activity}' returned a bad output: {detail}")]
+    BadOutput {
+        plugin: String,
+        activity: String,
+        detail: String,
+    },
+}
+
+/// The plugin host. Cheap to share; create one per process.
+pub struct Host {
+    engine: Engine,
+    linker: Linker<CallState>,
+    cache: CompileCache,
+}
+
+impl Host {
+    /// A host whose compiled components are cached in `cache_dir` (none: always compile).
+    pub fn new(cache_dir: Option<PathBuf>) -> wasmtime::Result<Host> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        bindings::chaosrt::plugin::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        spawn_epoch_ticker(&engine);
+        let cache = CompileCache::new(&engine, cache_dir);
+        Ok(Host {
+            engine,
+            linker,
+            cache,
+        })
+    }
+
+    /// Compiles (or loads from the cache) the component `bytes`, checks that it speaks this contract
+    /// version, links it and asks it for its metadata. `name` only labels errors.
+    pub async fn load(&self, name: &str, bytes: &[u8], log: LogSink) -> Result<Plugin, LoadError> {
+        let sha256 = cache::sha256_hex(bytes);
+        let (component, loaded_from) =
+            self.cache
+                .load(&self.engine, &sha256, bytes)
+                .map_err(|source| LoadError::Compile {
+                    name: name.into(),
+                    source,
+                })?;
+        check_contract_version(name, &self.engine, &component)?;
+        let instance_pre =
+            self.linker
+                .instantiate_pre(&component)
+                .map_err(|source| LoadError::Link {
+                    name: name.into(),
+                    source,
+                })?;
+        let pre = ChaosrtPluginPre::new(instance_pre).map_err(|source| LoadError::Link {
+            name: name.into(),
+            source,
+        })?;
+        let limits = Limits {
+            timeout: Duration::from_secs(10),
+            ..Limits::default()
+        };
+        let (mut store, _, stdio) = self.store(name, Grants::default(), limits, log);
+        let described = guard(
+            name,
+            "metadata",
+            limits,
+            &mut store,
+            &stdio,
+            async |store| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance
+                    .chaosrt_plugin_plugin()
+                    .call_metadata(&mut *store)
+                    .await
+            },
+        )
+        .await
+        .map_err(|source| LoadError::Metadata {
+            name: name.into(),
+            source: Box::new(source),
+        })?;
+        Ok(Plugin {
+            pre,
+            sha256,
+            metadata: convert_metadata(described),
+            loaded_from,
+        })
+    }
+
+    /// Runs one activity call in a fresh sandbox. Returns the output JSON text.
+    pub async fn invoke(
+        &self,
+        plugin: &Plugin,
+        call: Call<'_>,
+        log: LogSink,
+    ) -> Result<String, CallError> {
+        let name = plugin.metadata.name.as_str();
+        let limits = call.limits;
+        let (mut store, denials, stdio) =
+            self.store(name, call.grants.clone(), limits, log.clone());
+        let context = wit::Context {
+            configuration: call.configuration.to_string(),
+            secrets: call.secrets.to_string(),
+        };
+        let result = guard(
+            name,
+            call.activity,
+            limits,
+            &mut store,
+            &stdio,
+            async |store| {
+                let instance = plugin.pre.instantiate_async(&mut *store).await?;
+                instance
+                    .chaosrt_plugin_plugin()
+                    .call_invoke(&mut *store, call.activity, call.arguments, &context)
+                    .await
+            },
+        )
+        .await;
+        stdio.forward(&log);
+        let denied = denials.lock().unwrap().join("; ");
+        let at = |message: String| (name.to_string(), call.activity.to_string(), message);
+        match result? {
+            Ok(output) if output.len() > limits.output_bytes => Err(CallError::BadOutput {
+                plugin: name.into(),
+                activity: call.activity.into(),
+                detail: format!(
+                    "{} bytes, over the cap of {}",
+                    output.len(),
+                    limits.output_bytes
+                ),
+            }),
+            Ok(output) => match serde_json::from_str::<serde::de::IgnoredAny>(&output) {
+                Ok(_) => Ok(output),
+                Err(e) => Err(CallError::BadOutput {
+                    plugin: name.into(),
+                    activity: call.activity.into(),
+                    detail: format!("not JSON: {e}"),
+                }),
+            },
+            // A refusal the host recorded explains the failure better than whatever the guest made of
+            // wasi-http's bare "request denied".
+            Err(_) if !denied.is_empty() => {
+                let (plugin, activity, message) = at(denied);
+                Err(CallError::Denied {
+                    plugin,
+                    activity,
+                    message,
+                })
+            }
+            Err(wit::Error::Denied(message)) => {
+                let (plugin, activity, message) = at(message);
+                Err(CallError::Denied {
+                    plugin,
+                    activity,
+                    message,
+                })
+            }
+            Err(wit::Error::UnknownActivity(_)) => Err(CallError::UnknownActivity {
+                plugin: name.into(),
+                activity: call.activity.into(),
+            }),
+            Err(wit::Error::InvalidArguments(message)) => {
+                let (plugin, activity, message) = at(message);
+                Err(CallError::InvalidArguments {
+                    plugin,
+                    activity,
+                    message,
+                })
+            }
+            Err(wit::Error::Failed(message)) => Err(CallError::Failed { message }),
+        }
+    }
+
+    /// A fresh store for one call, with the sandbox built from `grants` only.
+    fn store(
+        &self,
+        plugin: &str,
+        grants: Grants,
+        limits: Limits,
+        log: LogSink,
+    ) -> (Store<CallState>, Denials, Stdio) {
+        let stdio = Stdio {
+            out: MemoryOutputPipe::new(STDIO_CAPTURE_BYTES),
+            err: MemoryOutputPipe::new(STDIO_CAPTURE_BYTES),
+        };
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(stdio.out.clone()).stderr(stdio.err.clone());
+        let mut dir_errors = Vec::new();
+        for dir in &grants.dirs {
+            let perms = if dir.writable {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            if let Err(e) = wasi.preopened_dir(&dir.host, &dir.guest, perms) {
+                dir_errors.push(format!("{}: {e:#}", dir.host.display()));
+            }
+        }
+        let denials: Denials = Default::default();
+        denials.lock().unwrap().extend(
+            dir_errors
+                .into_iter()
+                .map(|e| format!("the granted directory cannot be opened: {e}")),
+        );
+        let state = CallState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            http: Default::default(),
+            gate: HttpGate {
+                plugin: plugin.to_string(),
+                grants,
+                denials: denials.clone(),
+            },
+            limits: MemoryCap {
+                max_bytes: limits.memory_bytes,
+                refused: None,
+            },
+            log,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let ticks = limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64;
+        store.set_epoch_deadline(ticks.max(1));
+        store.epoch_deadline_trap();
+        (store, denials, stdio)
+    }
+}
+
+/// Captured guest stdout and stderr.
+struct Stdio {
+    out: MemoryOutputPipe,
+    err: MemoryOutputPipe,
+}
+
+impl Stdio {
+    /// Sends what the plugin printed to the run's log, a line at a time.
+    fn forward(&self, log: &LogSink) {
+        for (pipe, level) in [(&self.out, Level::Info), (&self.err, Level::Warning)] {
+            let text = pipe.contents();
+            for line in String::from_utf8_lossy(&text)
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+            {
+                log(level, line);
+            }
+        }
+    }
+
+    fn stderr_tail(&self) -> String {
+        let text = self.err.contents();
+        let text = String::from_utf8_lossy(&text);
+        text.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+}
+
+/// Runs `body` against the store under the call's limits and turns traps, timeouts and memory-cap
+/// hits into [`CallError`]s that name the plugin and the activity.
+async fn guard<T>(
+    plugin: &str,
+    activity: &str,
+    limits: Limits,
+    store: &mut Store<CallState>,
+    stdio: &Stdio,
+    body: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+) -> Result<T, CallError> {
+    let timeout = || CallError::Timeout {
+        plugin: plugin.into(),
+        activity: activity.into(),
+        seconds: limits.timeout.as_secs_f64(),
+    };
+    // The epoch deadline stops a guest that computes; this timer stops one that waits on the host.
+    let outcome = tokio::time::timeout(limits.timeout, body(store)).await;
+    let error = match outcome {
+        Err(_) => return Err(timeout()),
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(error)) => error,
+    };
+    if store.data().limits.refused.is_some() {
+        return Err(CallError::MemoryCap {
+            plugin: plugin.into(),
+            activity: activity.into(),
+            cap_mib: limits.memory_bytes >> 20,
+        });
+    }
+    if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
+        return Err(timeout());
+    }
+    let mut detail = format!("{error:#}");
+    // A Rust guest's panic message lands on stderr: the most useful part of a trap report.
+    let stderr = stdio.stderr_tail();
+    if !stderr.is_empty() {
+        detail = format!("{detail} ({stderr})");
+    }
+    Err(CallError::Trap {
+        plugin: plugin.into(),
+        activity: activity.into(),
+        detail,
+    })
+}
+
+/// Refuses components that do not export the plugin interface in this contract version, naming the
+/// version they were built for.
+fn check_contract_version(
+    name: &str,
+    engine: &Engine,
+    component: &wasmtime::component::Component,
+) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let prefix = format!("{PLUGIN_INTERFACE}@");
+    let mut found = None;
+    for (export, _) in ty.exports(engine) {
+        if let Some(version) = export.strip_prefix(&prefix) {
+            if version == CONTRACT_VERSION {
+                return Ok(());
+            }
+            found = Some(version.to_string());
+        } else if export == PLUGIN_INTERFACE {
+            found = Some("(unversioned)".to_string());
+        }
+    }
+    match found {
+        Some(found) => Err(LoadError::UnsupportedVersion {
+            name: name.into(),
+            found,
+        }),
+        None => Err(LoadError::NotAPlugin { name: name.into() }),
+    }
+}
+
+fn convert_metadata(m: wit::PluginMetadata) -> Metadata {
+    let capabilities = m
+        .capabilities
+        .into_iter()
+        .map(|c| match c {
+            wit::Capability::Http(origin) => Capability::Http { origin },
+            wit::Capability::Filesystem(fs) => Capability::Filesystem {
+                path: fs.path,
+                writable: fs.writable,
+            },
+            wit::Capability::Kubernetes(k) => Capability::Kubernetes {
+                resource: k.resource,
+                verbs: k.verbs,
+            },
+        })
+        .collect();
+    let activities = m
+        .activities
+        .into_iter()
+        .map(|a| ActivitySpec {
+            name: a.name,
+            kind: match a.kind {
+                wit::ActivityKind::Probe => ActivityKind::Probe,
+                wit::ActivityKind::Action => ActivityKind::Action,
+            },
+            description: a.description,
+            arguments: a
+                .arguments
+                .into_iter()
+                .map(|arg| ArgumentSpec {
+                    name: arg.name,
+                    type_name: match arg.type_ {
+                        wit::ArgumentType::String => "string",
+                        wit::ArgumentType::Integer => "integer",
+                        wit::ArgumentType::Number => "number",
+                        wit::ArgumentType::Boolean => "boolean",
+                        wit::ArgumentType::Object => "object",
+                        wit::ArgumentType::List => "list",
+                        wit::ArgumentType::Any => "any",
+                    },
+                    required: arg.required,
+                    default: arg.default,
+                    description: arg.description,
+                })
+                .collect(),
+        })
+        .collect();
+    Metadata {
+        name: m.name,
+        version: m.version,
+        description: m.description,
+        capabilities,
+        activities,
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the engine lives.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("chaosrt-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch thread");
+}
+
+/// Shared handle, so one host serves concurrent activity calls.
+pub type SharedHost = Arc<Host>;

@@ -1,0 +1,13 @@
+//! chaosrt: runs Chaos Toolkit experiments with every probe and action as a sandboxed WebAssembly
+//! component.
+//!
+//! Layers, dependencies pointing down only: [`cli`] → [`engine`] → [`experiment`], [`journal`],
+//! [`host`], [`registry`]. The host and the registry know nothing of experiments.
+
+pub mod cli;
+pub mod console;
+pub mod engine;
+pub mod experiment;
+pub mod host;
+pub mod journal;
+pub mod registry;

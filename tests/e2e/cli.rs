@@ -1,0 +1,155 @@
+//! The command line: plugin listing, validation reports, exit codes, the compile cache.
+
+use crate::support::{Outcome, Scratch};
+use serde_json::json;
+
+#[test]
+fn plugin_list_shows_builtins_with_version_activities_and_grants() {
+    let scratch = Scratch::new();
+    let out = scratch.chaosrt().args(["plugin", "list"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "http 0.1.0 (built-in)",
+        "    request (probe) (url: string",
+        "    http: the URL each activity names",
+        "fs 0.1.0 (built-in)",
+        "    move (action) (src: string, dst: string)",
+        "    exists (probe) (path: string)",
+        "    filesystem: the run's working directory (read-write)",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+}
+
+#[test]
+fn validate_reports_every_error_with_its_pointer_and_exits_1() {
+    let scratch = Scratch::new();
+    let experiment = json!({
+        "title": "t",
+        "steady-state-hypothesis": {"title": "h", "probes": [
+            {"type": "probe", "name": "p", "provider": {"type": "http", "url": "http://127.0.0.1:1/"}}
+        ]},
+        "method": [
+            {"type": "action", "name": "k",
+             "provider": {"type": "python", "module": "chaosk8s.pod.actions", "func": "terminate_pods"}},
+            {"type": "action", "name": "n",
+             "provider": {"type": "plugin", "plugin": "nope", "func": "x"}}
+        ]
+    });
+    std::fs::write(scratch.run_dir().join("e.json"), experiment.to_string()).unwrap();
+    let out = scratch
+        .chaosrt()
+        .args(["validate", "e.json"])
+        .output()
+        .unwrap();
+    let outcome = Outcome::new(out, scratch.run_dir().join("none"));
+    assert_eq!(outcome.code, 1);
+    for needle in [
+        "/description: experiment requires a description",
+        "/steady-state-hypothesis/probes/0: hypothesis probe must have a tolerance entry",
+        "/method/0/provider/func: the python function 'chaosk8s.pod.actions.terminate_pods' has no chaosrt plugin",
+    ] {
+        assert!(
+            outcome.stderr.contains(needle),
+            "{needle:?} not in:\n{}",
+            outcome.stderr
+        );
+    }
+    assert!(!scratch.run_dir().join("journal.json").exists());
+}
+
+#[test]
+fn an_unknown_plugin_is_reported_before_anything_runs() {
+    let scratch = Scratch::new();
+    let experiment = json!({
+        "title": "t", "description": "d",
+        "method": [{"type": "action", "name": "n", "provider": {"type": "plugin", "plugin": "nope", "func": "x"}}]
+    });
+    let outcome = scratch.run(&experiment);
+    assert_eq!(outcome.code, 1);
+    assert!(
+        outcome.stderr.contains(
+            "/method/0/provider: no plugin named 'nope' is installed; built-ins are http, fs"
+        ),
+        "{}",
+        outcome.stderr
+    );
+    assert!(!outcome.has_line("INFO Experiment looks valid"));
+}
+
+#[test]
+fn syntax_errors_name_the_line_and_column() {
+    let scratch = Scratch::new();
+    std::fs::write(
+        scratch.run_dir().join("bad.json"),
+        "{\n  \"title\": \"t\",,\n}",
+    )
+    .unwrap();
+    let out = scratch
+        .chaosrt()
+        .args(["run", "bad.json"])
+        .output()
+        .unwrap();
+    let outcome = Outcome::new(out, scratch.run_dir().join("journal.json"));
+    assert_eq!(outcome.code, 1);
+    assert!(
+        outcome.stderr.contains("bad.json:2:16: invalid JSON"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let scratch = Scratch::new();
+    let out = scratch.chaosrt().args(["run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = scratch
+        .chaosrt()
+        .args(["run", "--no-such-flag", "x.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_second_run_loads_compiled_components_from_the_cache() {
+    let scratch = Scratch::new();
+    let cache = scratch.dir.path().join("cache");
+    std::fs::write(scratch.run_dir().join("present"), "").unwrap();
+    let experiment = json!({
+        "title": "t", "description": "d",
+        "method": [{"type": "probe", "name": "e",
+                    "provider": {"type": "python", "module": "os.path", "func": "exists",
+                                 "arguments": {"path": "present"}}}]
+    });
+    std::fs::write(scratch.run_dir().join("e.json"), experiment.to_string()).unwrap();
+    let run = || {
+        let out = scratch
+            .chaosrt_with_cache(&cache)
+            .args(["--verbose", "run", "e.json"])
+            .output()
+            .unwrap();
+        Outcome::new(out, scratch.run_dir().join("journal.json"))
+    };
+    let first = run();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("Plugin fs 0.1.0 (Compiled"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(first.journal()["run"][0]["output"], json!(true));
+    let second = run();
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(
+        second.stderr.contains("Plugin fs 0.1.0 (Cached"),
+        "{}",
+        second.stderr
+    );
+}

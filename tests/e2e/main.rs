@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `chaosrt` binary against real servers on loopback, real files and real
+//! WebAssembly components built from this workspace. One binary, one module per concern.
+
+mod support;
+
+mod cli;
+mod run;
+mod sandbox;
+mod tutorial;

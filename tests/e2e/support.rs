@@ -1,0 +1,198 @@
+//! Test helpers: a scratch directory per test, the chaosrt command with its own data directory, and
+//! small real HTTP servers on loopback.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A scratch directory with a `run/` working directory and its own chaosrt data directory. Compiled
+/// components are cached in a directory shared by all tests (that cache is what a second run uses).
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("run")).unwrap();
+        Scratch { dir }
+    }
+
+    /// The working directory experiments run in.
+    pub fn run_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    /// `chaosrt` with this scratch's data dir and the shared compile cache, in the run directory.
+    pub fn chaosrt(&self) -> Command {
+        self.chaosrt_with_cache(&shared_cache())
+    }
+
+    pub fn chaosrt_with_cache(&self, cache: &Path) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_chaosrt"));
+        command
+            .current_dir(self.run_dir())
+            .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .env("XDG_CACHE_HOME", cache)
+            .env_remove("RUST_LOG");
+        command
+    }
+
+    /// Writes `experiment` to `run/experiment.json` and runs it.
+    pub fn run(&self, experiment: &Value) -> Outcome {
+        self.run_with(experiment, &[])
+    }
+
+    pub fn run_with(&self, experiment: &Value, extra: &[&str]) -> Outcome {
+        let path = self.run_dir().join("experiment.json");
+        std::fs::write(&path, serde_json::to_string_pretty(experiment).unwrap()).unwrap();
+        let output = self
+            .chaosrt()
+            .arg("run")
+            .args(extra)
+            .arg("experiment.json")
+            .output()
+            .unwrap();
+        Outcome::new(output, self.run_dir().join("journal.json"))
+    }
+
+    /// Installs a test component, granting what it asks for.
+    pub fn install(&self, wasm: &str) {
+        let out = self
+            .chaosrt()
+            .args(["plugin", "install", "--yes", wasm])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "install failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn shared_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-cache")
+}
+
+/// What a chaosrt invocation did.
+pub struct Outcome {
+    pub code: i32,
+    pub stderr: String,
+    pub stdout: String,
+    journal_path: PathBuf,
+}
+
+impl Outcome {
+    pub fn new(output: Output, journal_path: PathBuf) -> Outcome {
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            journal_path,
+        }
+    }
+
+    /// The journal the run wrote (panics with the log when there is none).
+    pub fn journal(&self) -> Value {
+        let text = std::fs::read_to_string(&self.journal_path)
+            .unwrap_or_else(|e| panic!("no journal ({e}); log:\n{}", self.stderr));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// The log's messages, without the `[date time LEVEL] ` prefix, each prefixed by its level.
+    pub fn lines(&self) -> Vec<String> {
+        self.stderr
+            .lines()
+            .filter_map(|l| {
+                let rest = l.strip_prefix('[')?;
+                let (head, message) = rest.split_once("] ")?;
+                let level = head.rsplit(' ').next()?;
+                Some(format!("{level} {message}"))
+            })
+            .collect()
+    }
+
+    pub fn has_line(&self, line: &str) -> bool {
+        self.lines().iter().any(|l| l == line)
+    }
+
+    #[track_caller]
+    pub fn assert_line(&self, line: &str) {
+        assert!(
+            self.has_line(line),
+            "missing log line {line:?} in:\n{}",
+            self.stderr
+        );
+    }
+}
+
+/// A real HTTP/1.1 server on 127.0.0.1 that answers every request with one status and body, and
+/// counts the requests it got.
+pub struct StatusServer {
+    pub port: u16,
+    hits: Arc<AtomicUsize>,
+}
+
+impl StatusServer {
+    pub fn start(status: u16, content_type: &'static str, body: &'static str) -> StatusServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                counter.fetch_add(1, Ordering::SeqCst);
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body_in = vec![0; length];
+                let _ = reader.read_exact(&mut body_in);
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        StatusServer { port, hits }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+/// A loopback port nobody listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
