@@ -6,5 +6,6 @@ fn main() {
         ("chaosrt-guest-hog", "CHAOSRT_GUEST_HOG"),
         ("chaosrt-guest-fetch", "CHAOSRT_GUEST_FETCH"),
         ("chaosrt-guest-escape", "CHAOSRT_GUEST_ESCAPE"),
+        ("chaosrt-guest-future", "CHAOSRT_GUEST_FUTURE"),
     ]);
 }

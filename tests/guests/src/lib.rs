@@ -14,3 +14,6 @@ pub const FETCH: &str = env!("CHAOSRT_GUEST_FETCH");
 /// `escape`: the `read` probe reads any `path` with plain `std::fs`, no check of its own (proves the
 /// filesystem sandbox refuses `../x`).
 pub const ESCAPE: &str = env!("CHAOSRT_GUEST_ESCAPE");
+
+/// `future`: built for `chaosrt:plugin@9.0.0` (proves the host refuses other contract versions by name).
+pub const FUTURE: &str = env!("CHAOSRT_GUEST_FUTURE");
