@@ -35,10 +35,12 @@ impl Level {
 }
 
 /// Writes log lines to stderr. Cheap to clone; lines from concurrent calls never interleave mid-line.
-#[derive(Debug, Clone, Copy)]
+/// Secret values given to [`Console::masking`] never reach the terminal.
+#[derive(Debug, Clone)]
 pub struct Console {
     min: Level,
     colour: bool,
+    mask: Mask,
 }
 
 impl Console {
@@ -46,6 +48,15 @@ impl Console {
         Console {
             min: if verbose { Level::Debug } else { Level::Info },
             colour: std::io::stderr().is_terminal(),
+            mask: Mask::default(),
+        }
+    }
+
+    /// The same console, hiding `mask`'s secrets in every line.
+    pub fn masking(&self, mask: Mask) -> Console {
+        Console {
+            mask,
+            ..self.clone()
         }
     }
 
@@ -53,6 +64,7 @@ impl Console {
         if level < self.min {
             return;
         }
+        let message = self.mask.apply(message);
         let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
         let line = if self.colour {
             format!(
@@ -81,5 +93,69 @@ impl Console {
     }
     pub fn critical(&self, m: &str) {
         self.log(Level::Critical, m)
+    }
+}
+
+/// Secret values to hide. Chaos Toolkit prints and journals secrets in clear; chaosrt replaces every
+/// occurrence with `***`, longest first so a secret that contains another is hidden whole.
+#[derive(Debug, Clone, Default)]
+pub struct Mask(std::sync::Arc<Vec<String>>);
+
+impl Mask {
+    pub fn new(mut secrets: Vec<String>) -> Mask {
+        secrets.retain(|s| !s.is_empty());
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Mask(std::sync::Arc::new(secrets))
+    }
+
+    /// `text` with every secret replaced by `***`.
+    pub fn apply<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        if !self.0.iter().any(|s| text.contains(s.as_str())) {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let mut out = text.to_string();
+        for secret in self.0.iter() {
+            out = out.replace(secret.as_str(), "***");
+        }
+        std::borrow::Cow::Owned(out)
+    }
+
+    /// `value` with secrets hidden in every string (keys included).
+    pub fn apply_json(&self, value: &serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        if self.0.is_empty() {
+            return value.clone();
+        }
+        match value {
+            Value::String(s) => Value::String(self.apply(s).into_owned()),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.apply_json(v)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (self.apply(k).into_owned(), self.apply_json(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn masks_secrets_longest_first_in_text_and_json() {
+        let mask = Mask::new(vec!["abc".into(), "abcdef".into(), String::new()]);
+        assert_eq!(
+            mask.apply("token=abcdef; short=abc; none"),
+            "token=***; short=***; none"
+        );
+        assert_eq!(
+            mask.apply_json(&json!({"k": ["x abc y", 3], "abcdef": true})),
+            json!({"k": ["x *** y", 3], "***": true})
+        );
+        assert_eq!(Mask::default().apply("abc"), "abc");
     }
 }

@@ -2,6 +2,7 @@
 //! read `journal.json` (reports, CI scripts) keep working. Written atomically: a crash or a full disk
 //! never leaves half a journal.
 
+use crate::console::Mask;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -118,9 +119,11 @@ impl Journal {
         }
     }
 
-    /// Writes the journal to `path` through a temporary file and a rename.
-    pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+    /// Writes the journal to `path` through a temporary file and a rename, secrets hidden.
+    pub fn write(&self, path: &Path, mask: &Mask) -> std::io::Result<()> {
+        let value = serde_json::to_value(self).map_err(std::io::Error::other)?;
+        let mut text = serde_json::to_string_pretty(&mask.apply_json(&value))
+            .map_err(std::io::Error::other)?;
         text.push('\n');
         crate::host::cache::write_atomically(path, text.as_bytes())
     }

@@ -6,8 +6,10 @@
 
 pub mod cli;
 pub mod console;
+pub mod discovery;
 pub mod engine;
 pub mod experiment;
 pub mod host;
 pub mod journal;
 pub mod registry;
+pub mod settings;

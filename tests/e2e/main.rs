@@ -4,6 +4,8 @@
 mod support;
 
 mod cli;
+mod compat;
+mod extensions;
 mod run;
 mod sandbox;
 mod tutorial;

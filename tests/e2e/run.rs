@@ -139,3 +139,111 @@ fn provider_outputs_have_chaos_toolkit_shapes() {
         "WARNING This process returned a non-zero exit code. This may indicate some error and not what you expected. Please have a look at the logs.",
     );
 }
+
+/// Background activities run concurrently and are joined at the end of the method: the five 1-second
+/// actions all run at the same time (their intervals overlap), so the method takes about 1 s, not 5.
+/// Shown by overlap rather than by a timed assertion.
+#[test]
+fn background_actions_run_concurrently() {
+    let scratch = Scratch::new();
+    let sleeper = |i: usize| {
+        json!({"type": "action", "name": format!("sleep-{i}"), "background": true,
+               "provider": {"type": "process", "path": "sleep", "arguments": ["1"]}})
+    };
+    let experiment = json!({
+        "title": "t", "description": "d",
+        "method": (0..5).map(sleeper).collect::<Vec<_>>()
+    });
+    let outcome = scratch.run(&experiment);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let journal = outcome.journal();
+    let runs = journal["run"].as_array().unwrap();
+    assert_eq!(runs.len(), 5);
+    let names: Vec<&str> = runs
+        .iter()
+        .map(|r| r["activity"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["sleep-0", "sleep-1", "sleep-2", "sleep-3", "sleep-4"],
+        "start order"
+    );
+    let latest_start = runs
+        .iter()
+        .map(|r| r["start"].as_str().unwrap())
+        .max()
+        .unwrap();
+    let earliest_end = runs
+        .iter()
+        .map(|r| r["end"].as_str().unwrap())
+        .min()
+        .unwrap();
+    assert!(
+        latest_start < earliest_end,
+        "all five overlap: {latest_start} < {earliest_end}"
+    );
+    for i in 0..5 {
+        outcome.assert_line(&format!("INFO Action: sleep-{i} [in background]"));
+    }
+}
+
+/// SIGINT during the method: the run ends `interrupted`, exit 1, rollbacks are not played under the
+/// default strategy, and the journal is written.
+#[test]
+fn sigint_during_the_method_interrupts_and_writes_the_journal() {
+    let scratch = Scratch::new();
+    let experiment = json!({
+        "title": "t", "description": "d",
+        "method": [
+            touch("first", "first-ran"),
+            {"type": "action", "name": "long", "provider": {"type": "process", "path": "sleep", "arguments": ["30"]}}
+        ],
+        "rollbacks": [touch("rollback", "rollback-ran")]
+    });
+    std::fs::write(scratch.run_dir().join("e.json"), experiment.to_string()).unwrap();
+    let mut child = scratch
+        .chaosrt()
+        .args(["run", "e.json"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the long action has started, then interrupt.
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let mut log = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.ends_with("Action: long") {
+            break;
+        }
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    for line in lines {
+        log.push_str(&line.unwrap());
+        log.push('\n');
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("WARNING] Received a termination signal (Ctrl-C)..."),
+        "{log}"
+    );
+    assert!(
+        log.contains("Experiment ended with status: interrupted"),
+        "{log}"
+    );
+    let journal: Value = serde_json::from_str(
+        &std::fs::read_to_string(scratch.run_dir().join("journal.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(journal["status"], json!("interrupted"));
+    assert_eq!(journal["run"][0]["status"], json!("succeeded"));
+    assert_eq!(journal["rollbacks"], json!([]));
+    assert!(!scratch.run_dir().join("rollback-ran").exists());
+}

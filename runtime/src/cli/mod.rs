@@ -1,9 +1,12 @@
 //! The command line: parses, dispatches to one file per subcommand, maps outcomes to exit codes
 //! (0 completed, 1 deviated/failed/invalid, 2 usage, as `chaos`). No run logic lives here.
 
+mod discover;
+mod init;
 mod plugin;
 mod run;
 mod validate;
+mod vars;
 
 use crate::console::Console;
 use crate::host::Host;
@@ -18,6 +21,12 @@ struct Cli {
     /// Show debug lines (plugin loading, activity outputs).
     #[arg(long, global = true)]
     verbose: bool,
+    /// The settings file (default: `settings.yaml` in the user config dir, e.g. ~/.config/chaosrt).
+    #[arg(long, global = true, value_name = "PATH")]
+    settings: Option<std::path::PathBuf>,
+    /// Accepted for Chaos Toolkit compatibility; chaosrt never checks for new versions.
+    #[arg(long, global = true, hide = true)]
+    no_version_check: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -28,6 +37,10 @@ enum Command {
     Run(run::Args),
     /// Check an experiment without running it.
     Validate(validate::Args),
+    /// Write a discovery document of every activity the plugins offer.
+    Discover(discover::Args),
+    /// Scaffold an experiment from a discovery document.
+    Init(init::Args),
     /// List and install plugins.
     #[command(subcommand)]
     Plugin(plugin::Command),
@@ -47,11 +60,21 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let outcome = runtime.block_on(async {
-        match cli.command {
-            Command::Run(args) => run::run(args, console).await,
-            Command::Validate(args) => validate::run(args, console).await,
-            Command::Plugin(command) => plugin::run(command, console).await,
+    let settings_path = cli.settings.clone().or_else(crate::settings::default_path);
+    let outcome = runtime.block_on({
+        let console = console.clone();
+        async move {
+            let settings = match settings_path {
+                Some(path) => crate::settings::Settings::load(&path)?,
+                None => Default::default(),
+            };
+            match cli.command {
+                Command::Run(args) => run::run(args, console, &settings).await,
+                Command::Validate(args) => validate::run(args, console).await,
+                Command::Plugin(command) => plugin::run(command, console).await,
+                Command::Discover(args) => discover::run(args, console).await,
+                Command::Init(args) => init::run(args, console).await,
+            }
         }
     });
     match outcome {

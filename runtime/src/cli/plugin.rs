@@ -36,7 +36,7 @@ async fn list(host: &Host, registry: &Registry, console: Console) -> anyhow::Res
     for entry in registry.list()? {
         let bytes = registry.bytes(&entry)?;
         let plugin = host
-            .load(&entry.name, &bytes, plugin_log(console, &entry.name))
+            .load(&entry.name, &bytes, plugin_log(&console, &entry.name))
             .await?;
         describe(&mut out, &entry, &plugin);
     }
@@ -108,7 +108,7 @@ async fn install(
     let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let label = file.display().to_string();
     let plugin = host
-        .load(&label, &bytes, plugin_log(console, &label))
+        .load(&label, &bytes, plugin_log(&console, &label))
         .await?;
     let m = &plugin.metadata;
     eprintln!("{} {}: {}", m.name, m.version, m.description);

@@ -1,7 +1,10 @@
-//! `chaosrt run [--journal-path P] FILE`.
+//! `chaosrt run [OPTIONS] SOURCE`: Chaos Toolkit's `chaos run` flags.
 
-use crate::console::Console;
-use crate::engine::Runtime;
+use super::vars::VarArgs;
+use crate::console::{Console, Mask};
+use crate::engine::prepare::{Checks, prepare};
+use crate::engine::{Dry, RunOptions, Runtime, StrategyFlags, interrupt_signal};
+use crate::experiment::{HypothesisStrategy, RollbackStrategy, secret_strings};
 use crate::journal::Status;
 use anyhow::Context;
 use std::path::PathBuf;
@@ -12,26 +15,90 @@ pub struct Args {
     /// Where to write the journal.
     #[arg(long, default_value = "./journal.json")]
     pub journal_path: PathBuf,
-    /// The experiment file (JSON).
-    pub file: PathBuf,
+    /// Run without executing these activities (they still appear in the journal).
+    #[arg(long, value_enum)]
+    pub dry: Option<Dry>,
+    /// Skip the up-front checks of activity arguments against the plugins.
+    #[arg(long)]
+    pub no_validation: bool,
+    /// Accepted for Chaos Toolkit compatibility: TLS verification when fetching SOURCE over https.
+    #[arg(long)]
+    pub no_verify_tls: bool,
+    /// When to play the rollbacks.
+    #[arg(long, value_parser = parse_rollback)]
+    pub rollback_strategy: Option<RollbackStrategy>,
+    /// When to check the steady-state hypothesis.
+    #[arg(long, value_parser = parse_hypothesis)]
+    pub hypothesis_strategy: Option<HypothesisStrategy>,
+    /// Seconds between two continuous hypothesis checks.
+    #[arg(long, default_value_t = 1.0)]
+    pub hypothesis_frequency: f64,
+    /// Stop the method as soon as the continuous hypothesis deviates.
+    #[arg(long)]
+    pub fail_fast: bool,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// The experiment: a JSON or YAML file, or an http(s) URL.
+    pub source: String,
 }
 
-pub async fn run(args: Args, console: Console) -> anyhow::Result<ExitCode> {
+fn parse_rollback(s: &str) -> Result<RollbackStrategy, String> {
+    RollbackStrategy::parse(s)
+        .ok_or_else(|| format!("'{s}' is not one of default, always, never, deviated"))
+}
+
+fn parse_hypothesis(s: &str) -> Result<HypothesisStrategy, String> {
+    HypothesisStrategy::parse(s).map(|(h, _)| h).ok_or_else(|| {
+        format!("'{s}' is not one of default, before-method-only, after-method-only, during-method-only, continuously")
+    })
+}
+
+pub async fn run(
+    args: Args,
+    console: Console,
+    settings: &crate::settings::Settings,
+) -> anyhow::Result<ExitCode> {
+    let vars = args.vars.load()?;
     let (host, registry) = super::host_and_registry()?;
-    let Some((experiment, plugins)) =
-        super::validate::check(&args.file, &host, &registry, console).await
+    let checks = Checks {
+        validate: !args.no_validation,
+    };
+    let Some(prepared) = prepare(&args.source, &vars, &host, &registry, &console, checks).await
     else {
         return Ok(ExitCode::from(1));
     };
-    console.info("Experiment looks valid");
+    if checks.validate {
+        console.info("Experiment looks valid");
+    }
+    let mut options = RunOptions {
+        hypothesis_frequency: args.hypothesis_frequency,
+        fail_fast: args.fail_fast,
+        dry: args.dry,
+        ..RunOptions::default()
+    };
+    let flags = StrategyFlags {
+        hypothesis: args.hypothesis_strategy,
+        rollbacks: args.rollback_strategy,
+    };
+    options.strategies(flags, &prepared.experiment, settings);
+    let mask = Mask::new(secret_strings(&prepared.resolved));
+    let console = console.masking(mask.clone());
     let working_dir = std::env::current_dir().context("cannot read the current directory")?;
     let runtime = Runtime {
         host,
         console,
         working_dir,
     };
-    let journal = runtime.run(&experiment, &plugins).await;
-    journal.write(&args.journal_path).with_context(|| {
+    let journal = runtime
+        .run(
+            &prepared.experiment,
+            &prepared.plugins,
+            &prepared.resolved,
+            &options,
+            interrupt_signal(),
+        )
+        .await;
+    journal.write(&args.journal_path, &mask).with_context(|| {
         format!(
             "cannot write the journal to {}",
             args.journal_path.display()

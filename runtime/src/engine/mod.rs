@@ -1,20 +1,31 @@
 //! The run loop, in Chaos Toolkit's order (`chaoslib/run.py::Runner._run`): the steady-state
-//! hypothesis as a gate, the method, the hypothesis again to detect deviation, then rollbacks as the
-//! rollback strategy says. Statuses, the deviation flag and log lines are Chaos Toolkit's.
+//! hypothesis as a gate, the method (optionally with the hypothesis running continuously beside it),
+//! the hypothesis again to detect deviation, then rollbacks as the rollback strategy says. Statuses,
+//! the deviation flag and log lines are Chaos Toolkit's; a signal ends the run as `interrupted` and the
+//! journal is still written.
 
 mod activity;
 pub mod grants;
+mod hypothesis;
+mod phase;
 pub mod plugins;
+pub mod prepare;
 mod process;
 
 use crate::console::Console;
-use crate::experiment::{Activity, Experiment, Hypothesis};
+use crate::experiment::{
+    CallForm, Experiment, HypothesisStrategy, Provider, Resolved, RollbackStrategy, Scope,
+    substitute,
+};
 use crate::host::Host;
-use crate::journal::{Journal, RunStatus, Status, SteadyState};
+use crate::journal::{Journal, Status, SteadyState};
 use chrono::Utc;
+use hypothesis::Checked;
 pub use plugins::Plugins;
+use serde_json::{Map, Value};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// What a run needs from its surroundings.
 pub struct Runtime {
@@ -24,68 +35,187 @@ pub struct Runtime {
     pub working_dir: PathBuf,
 }
 
-/// The hypothesis-as-gate outcome.
-enum Gate {
-    Met,
-    NotMet,
+/// Which activities `--dry` skips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dry {
+    Probes,
+    Actions,
+    Activities,
+    Pause,
+}
+
+impl Dry {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dry::Probes => "probes",
+            Dry::Actions => "actions",
+            Dry::Activities => "activities",
+            Dry::Pause => "pause",
+        }
+    }
+}
+
+/// How to run: strategies after precedence (flag > experiment > settings > default), dry mode.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub hypothesis_strategy: HypothesisStrategy,
+    pub hypothesis_frequency: f64,
+    pub fail_fast: bool,
+    pub rollback_strategy: RollbackStrategy,
+    pub dry: Option<Dry>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            hypothesis_strategy: HypothesisStrategy::Default,
+            hypothesis_frequency: 1.0,
+            fail_fast: false,
+            rollback_strategy: RollbackStrategy::Default,
+            dry: None,
+        }
+    }
+}
+
+/// A signal that ends the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupt {
+    /// SIGINT (Ctrl-C).
+    Int,
+    /// SIGTERM.
+    Term,
+}
+
+/// State shared by the method and the continuous hypothesis running beside it.
+pub(crate) struct Run<'a> {
+    pub experiment: &'a Experiment,
+    pub plugins: &'a Plugins,
+    pub resolved: &'a Resolved,
+    pub options: &'a RunOptions,
+    pub status: Mutex<Option<Status>>,
+    /// Outputs of the activities that ran so far, by name (`${output:NAME}`).
+    pub outputs: Mutex<Map<String, Value>>,
+    pub during: Mutex<Vec<SteadyState>>,
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        experiment: &'a Experiment,
+        plugins: &'a Plugins,
+        resolved: &'a Resolved,
+        options: &'a RunOptions,
+    ) -> Run<'a> {
+        Run {
+            experiment,
+            plugins,
+            resolved,
+            options,
+            status: Mutex::new(None),
+            outputs: Mutex::new(Map::new()),
+            during: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn status(&self) -> Option<Status> {
+        *self.status.lock().unwrap()
+    }
+
+    pub fn set_status(&self, status: Status) {
+        *self.status.lock().unwrap() = Some(status);
+    }
+
+    /// Substitutes `${…}` in `value` from configuration, secrets and earlier outputs.
+    pub fn substitute(&self, value: &Value) -> Value {
+        let outputs = self.outputs.lock().unwrap().clone();
+        let scope = Scope {
+            configuration: &self.resolved.configuration,
+            secrets: &self.resolved.secrets,
+            outputs: &outputs,
+        };
+        substitute(value, &scope)
+    }
+
+    /// Whether Chaos Toolkit would substitute provider arguments at all: only when there is
+    /// configuration or secrets (so `$$` survives otherwise); outputs count too for chaosrt.
+    pub fn substitutes_arguments(&self) -> bool {
+        !self.resolved.configuration.is_empty()
+            || !self.resolved.secrets.is_empty()
+            || !self.outputs.lock().unwrap().is_empty()
+    }
 }
 
 impl Runtime {
     /// Runs the experiment and returns its journal. Never fails: whatever happens is recorded.
-    pub async fn run(&self, experiment: &Experiment, plugins: &Plugins) -> Journal {
-        let console = self.console;
-        console.info(&format!("Running experiment: {}", experiment.title));
+    /// `interrupt` resolves when a signal asks the run to stop.
+    pub async fn run(
+        &self,
+        experiment: &Experiment,
+        plugins: &Plugins,
+        resolved: &Resolved,
+        options: &RunOptions,
+        interrupt: impl Future<Output = Interrupt>,
+    ) -> Journal {
+        let console = &self.console;
+        let resolved = &self.configure(experiment, plugins, resolved, options).await;
+        let run = Run::new(experiment, plugins, resolved, options);
+        let title = run.substitute(&Value::String(experiment.title.clone()));
+        let title = match &title {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        console.info(&format!("Running experiment: {title}"));
         let started = Instant::now();
-        let mut journal = Journal::start(&experiment.raw, None);
-        console.info("Steady-state strategy: default");
-        console.info("Rollbacks strategy: default");
-        let hypothesis = experiment
-            .hypothesis
-            .as_ref()
-            .filter(|h| !h.probes.is_empty());
-        if hypothesis.is_none() {
+        let mut raw = experiment.raw.clone();
+        if let Some(map) = raw.as_object_mut() {
+            map.insert("title".into(), Value::String(title));
+        }
+        let mut journal = Journal::start(&raw, options.dry.map(Dry::as_str));
+        if let Some(dry) = options.dry {
+            console.warning(&format!("Running experiment with dry {}", dry.as_str()));
+        }
+        console.info(&format!(
+            "Steady-state strategy: {}",
+            options.hypothesis_strategy.log_name()
+        ));
+        console.info(&format!(
+            "Rollbacks strategy: {}",
+            options.rollback_strategy.as_str()
+        ));
+        let skip = options.hypothesis_strategy == HypothesisStrategy::Skip;
+        let with_hypothesis = !skip
+            && experiment
+                .hypothesis
+                .as_ref()
+                .is_some_and(|h| !h.probes.is_empty());
+        if skip {
+            console.info("Skipping Steady-State Hypothesis as requested");
+        } else if !with_hypothesis {
             console.info("No steady state hypothesis defined. That's ok, just exploring.");
         }
 
-        let gate = match hypothesis {
-            Some(h) => {
-                let state = self.hypothesis(h, experiment, plugins).await;
-                let met = state.steady_state_met;
-                if !met {
-                    journal.status = Some(status_after_unmet(&state));
-                    critical_not_in_tolerance(console, &state);
-                }
-                journal.steady_states.before = Some(state);
-                if met { Gate::Met } else { Gate::NotMet }
-            }
-            None => Gate::Met,
-        };
+        tokio::pin!(interrupt);
+        let mut interrupted = None;
+        tokio::select! {
+            () = self.phases(&run, &mut journal, with_hypothesis) => {}
+            signal = &mut interrupt => interrupted = Some(signal),
+        }
+        if let Some(signal) = interrupted {
+            self.log_interrupt(signal);
+            run.set_status(Status::Interrupted);
+        }
+        journal.steady_states.during = std::mem::take(&mut *run.during.lock().unwrap());
 
-        if let Gate::Met = gate {
-            console.info("Playing your experiment's method now...");
-            journal.run = self
-                .activities(&experiment.method, experiment, plugins, false)
-                .await;
-            if let Some(h) = hypothesis {
-                let state = self.hypothesis(h, experiment, plugins).await;
-                if !state.steady_state_met {
-                    journal.deviated = true;
-                    journal.status = Some(status_after_unmet(&state));
-                    critical_not_in_tolerance(console, &state);
+        if self.should_roll_back(&run, journal.deviated) {
+            tokio::select! {
+                () = self.rollbacks(&run, &mut journal) => {}
+                signal = &mut interrupt, if interrupted.is_none() => {
+                    self.log_interrupt(signal);
+                    run.set_status(Status::Interrupted);
                 }
-                journal.steady_states.after = Some(state);
             }
         }
 
-        // The default rollback strategy: play unless the run failed or was interrupted.
-        let status = journal.status.unwrap_or(Status::Completed);
-        if !matches!(status, Status::Failed | Status::Interrupted) {
-            console.info("Let's rollback...");
-            journal.rollbacks = self
-                .activities(&experiment.rollbacks, experiment, plugins, true)
-                .await;
-        }
-
+        let status = run.status().unwrap_or(Status::Completed);
         journal.status = Some(status);
         journal.end = Some(crate::journal::iso(Utc::now()));
         journal.duration = Some(started.elapsed().as_secs_f64());
@@ -101,125 +231,264 @@ impl Runtime {
         journal
     }
 
-    /// Runs the hypothesis probes in order, stopping at the first that fails or is out of tolerance.
-    async fn hypothesis(
+    /// Dynamic configuration (`chaoslib/configuration.py::load_dynamic_configuration`): each probe's
+    /// result becomes its key's value before the run starts: a process's stripped stdout (when it
+    /// exits 0), an http call's body, a python function's return value. A probe that fails leaves its
+    /// key out, with Chaos Toolkit's warning.
+    async fn configure(
         &self,
-        hypothesis: &Hypothesis,
         experiment: &Experiment,
         plugins: &Plugins,
-    ) -> SteadyState {
-        let console = self.console;
-        console.info(&format!("Steady state hypothesis: {}", hypothesis.title));
-        let mut state = SteadyState {
-            steady_state_met: false,
-            probes: Vec::new(),
-        };
-        for probe in &hypothesis.probes {
-            let mut run = self.execute(probe, experiment, plugins).await;
-            if run.status == RunStatus::Failed {
-                run.tolerance_met = Some(false);
-                state.probes.push(run);
-                console.warning(
-                    "Probe terminated unexpectedly, so its tolerance could not be validated",
-                );
-                return state;
-            }
-            let tolerance = probe
-                .tolerance
-                .as_ref()
-                .expect("validation requires hypothesis tolerances");
-            let met = match tolerance.check(&run.output) {
-                Ok(met) => met,
-                Err(e) => {
-                    console.error(&format!(
-                        "Probe '{}' tolerance could not be checked: {e}",
+        resolved: &Resolved,
+        options: &RunOptions,
+    ) -> Resolved {
+        let mut configured = resolved.clone();
+        let mut failed = false;
+        for (key, probe) in &experiment.dynamic_configuration {
+            let output = {
+                let run = Run::new(experiment, plugins, &configured, options);
+                self.call(probe, &run).await
+            };
+            let value = match (&probe.provider, output) {
+                (_, Err(message)) => Err(message),
+                (Provider::Process(_), Ok(out)) if out["status"] != 0 => {
+                    Err(format!("{}", out["stderr"]))
+                }
+                (Provider::Process(_), Ok(out)) => Ok(Value::String(
+                    out["stdout"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                )),
+                (Provider::Plugin(call), Ok(out)) if call.form == CallForm::Http => {
+                    Ok(out["body"].clone())
+                }
+                (Provider::Plugin(_), Ok(out)) => Ok(out),
+            };
+            match value {
+                Ok(value) => {
+                    configured.configuration.insert(key.clone(), value);
+                }
+                Err(message) => {
+                    self.console.debug(&format!(
+                        "Failed to load configuration '{}': {message}",
                         probe.name
                     ));
-                    false
+                    failed = true;
                 }
-            };
-            run.tolerance_met = Some(met);
-            state.probes.push(run);
-            if !met {
-                let got = state
-                    .probes
-                    .last()
-                    .map(|r| summarize(&r.output))
-                    .unwrap_or_default();
-                console.warning(&format!(
-                    "Probe '{}' expected {} but got {got}",
-                    probe.name,
-                    tolerance.describe()
-                ));
-                return state;
             }
         }
-        state.steady_state_met = true;
-        console.info("Steady state hypothesis is met!");
-        state
+        if failed {
+            self.console.warning(
+                "Some of the dynamic configuration failed to be loaded.Please review the log file for \
+                 understanding what happened.",
+            );
+        }
+        configured
     }
 
-    /// Runs a list of activities in order (the method, or the rollbacks).
-    async fn activities(
-        &self,
-        activities: &[Activity],
-        experiment: &Experiment,
-        plugins: &Plugins,
-        rollbacks: bool,
-    ) -> Vec<crate::journal::Run> {
-        if activities.is_empty() {
-            self.console.info(if rollbacks {
-                "No declared rollbacks, let's move on."
-            } else {
-                "No declared activities, let's move on."
-            });
-        }
-        let mut runs = Vec::with_capacity(activities.len());
-        for activity in activities {
-            if rollbacks {
-                self.console.info(&format!("Rollback: {}", activity.name));
+    fn log_interrupt(&self, signal: Interrupt) {
+        match signal {
+            Interrupt::Int => self
+                .console
+                .warning("Received a termination signal (Ctrl-C)..."),
+            Interrupt::Term => {
+                self.console
+                    .warning("Caught SIGTERM signal, interrupting experiment now");
+                self.console.critical("SIGTERM signal received");
             }
-            runs.push(self.execute(activity, experiment, plugins).await);
         }
-        runs
+    }
+
+    /// The gate, the method (with the continuous hypothesis beside it) and the deviation check.
+    async fn phases(&self, run: &Run<'_>, journal: &mut Journal, with_hypothesis: bool) {
+        let strategy = run.options.hypothesis_strategy;
+        let hypothesis = run
+            .experiment
+            .hypothesis
+            .as_ref()
+            .filter(|_| with_hypothesis);
+        if let Some(h) = hypothesis
+            && runs_before(strategy)
+        {
+            let checked = self.hypothesis(h, run).await;
+            let met = checked.state.steady_state_met;
+            if !met {
+                run.set_status(status_after_unmet(&checked));
+                self.critical_not_in_tolerance(&checked.state);
+            }
+            journal.steady_states.before = Some(checked.state);
+            if !met {
+                return;
+            }
+        }
+
+        let continuous = hypothesis.filter(|_| runs_during(strategy));
+        let stop = tokio::sync::Notify::new();
+        let method = async {
+            let runs = self.method(run, &mut journal.run).await;
+            stop.notify_one();
+            runs
+        };
+        let beside = async {
+            if let Some(h) = continuous {
+                self.continuously(h, run, &stop).await;
+            }
+        };
+        tokio::join!(method, beside);
+
+        if matches!(run.status(), Some(Status::Interrupted | Status::Aborted)) {
+            return;
+        }
+        if let Some(h) = hypothesis
+            && runs_after(strategy)
+        {
+            let checked = self.hypothesis(h, run).await;
+            if !checked.state.steady_state_met {
+                journal.deviated = true;
+                run.set_status(status_after_unmet(&checked));
+                self.critical_not_in_tolerance(&checked.state);
+            }
+            journal.steady_states.after = Some(checked.state);
+        }
+    }
+
+    /// Chaos Toolkit's `run_rollback` decision, with its log lines.
+    fn should_roll_back(&self, run: &Run<'_>, deviated: bool) -> bool {
+        let console = &self.console;
+        match run.options.rollback_strategy {
+            RollbackStrategy::Always => {
+                console.warning("Rollbacks were explicitly requested to be played");
+                true
+            }
+            RollbackStrategy::Never => {
+                console.warning("Rollbacks were explicitly requested to not be played");
+                false
+            }
+            RollbackStrategy::Default => {
+                !matches!(run.status(), Some(Status::Failed | Status::Interrupted))
+            }
+            RollbackStrategy::Deviated if deviated => {
+                console.warning("Rollbacks will be played only because the experiment deviated");
+                true
+            }
+            RollbackStrategy::Deviated => {
+                console.warning(
+                    "Rollbacks were explicitely requested to be played only if the experiment \
+                     deviated. Since this is not the case, we will not play them.",
+                );
+                false
+            }
+        }
+    }
+
+    fn critical_not_in_tolerance(&self, state: &SteadyState) {
+        let last = last_probe_name(state);
+        self.console.critical(&format!(
+            "Steady state probe '{last}' is not in the given tolerance so failing this experiment"
+        ));
     }
 }
 
-/// After an unmet hypothesis: `failed` if one of its probes errored, else `completed`.
-fn status_after_unmet(state: &SteadyState) -> Status {
-    if state
-        .probes
-        .iter()
-        .any(|p| p.status != RunStatus::Succeeded)
-    {
+fn runs_before(s: HypothesisStrategy) -> bool {
+    matches!(
+        s,
+        HypothesisStrategy::Default
+            | HypothesisStrategy::BeforeMethodOnly
+            | HypothesisStrategy::Continuously
+    )
+}
+
+fn runs_during(s: HypothesisStrategy) -> bool {
+    matches!(
+        s,
+        HypothesisStrategy::DuringMethodOnly | HypothesisStrategy::Continuously
+    )
+}
+
+fn runs_after(s: HypothesisStrategy) -> bool {
+    matches!(
+        s,
+        HypothesisStrategy::Default
+            | HypothesisStrategy::AfterMethodOnly
+            | HypothesisStrategy::Continuously
+    )
+}
+
+/// After an unmet hypothesis: `failed` if one of its probes errored (or, in chaosrt, its tolerance
+/// could not be evaluated), else `completed`.
+fn status_after_unmet(checked: &Checked) -> Status {
+    if checked.broken {
         Status::Failed
     } else {
         Status::Completed
     }
 }
 
-fn critical_not_in_tolerance(console: Console, state: &SteadyState) {
-    let last = state
+fn last_probe_name(state: &SteadyState) -> &str {
+    state
         .probes
         .last()
         .and_then(|p| p.activity.get("name"))
-        .and_then(|n| n.as_str())
-        .unwrap_or_default();
-    console.critical(&format!(
-        "Steady state probe '{last}' is not in the given tolerance so failing this experiment"
-    ));
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
-/// A short description of a probe output for "expected … got …": the status of an HTTP or process
-/// result, else the value itself, cut to a readable length.
-fn summarize(output: &serde_json::Value) -> String {
-    if let Some(status) = output.as_object().and_then(|o| o.get("status")) {
-        return format!("status {status}");
+/// A duration from seconds that may be negative or absurd in an experiment.
+pub(crate) fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)
+}
+
+/// The strategies the operator asked for on the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StrategyFlags {
+    pub hypothesis: Option<HypothesisStrategy>,
+    pub rollbacks: Option<RollbackStrategy>,
+}
+
+impl RunOptions {
+    /// Chaos Toolkit's precedence: the flag, else the experiment's `runtime` block, else the settings
+    /// file, else `default`. Its quirk is kept: when the experiment has a `runtime` block, both
+    /// strategies come from it, and a half it leaves out is `default`, not the settings' value.
+    pub fn strategies(
+        &mut self,
+        flags: StrategyFlags,
+        experiment: &Experiment,
+        settings: &crate::settings::Settings,
+    ) {
+        let (hypothesis, rollbacks) = match &experiment.runtime {
+            Some(block) => (block.hypothesis, block.rollbacks),
+            None => (settings.hypothesis_strategy, settings.rollback_strategy),
+        };
+        self.hypothesis_strategy = flags
+            .hypothesis
+            .or(hypothesis)
+            .unwrap_or(HypothesisStrategy::Default);
+        self.rollback_strategy = flags
+            .rollbacks
+            .or(rollbacks)
+            .unwrap_or(RollbackStrategy::Default);
     }
-    let text = output.to_string();
-    if text.chars().count() > 200 {
-        format!("{}…", text.chars().take(200).collect::<String>())
-    } else {
-        text
+}
+
+/// Resolves when SIGINT or SIGTERM arrives.
+pub async fn interrupt_signal() -> Interrupt {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return Interrupt::Int;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => Interrupt::Int,
+            _ = term.recv() => Interrupt::Term,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        Interrupt::Int
     }
 }

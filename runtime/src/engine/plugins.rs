@@ -2,7 +2,7 @@
 //! argument is reported up front with the place in the experiment that names it.
 
 use crate::console::Console;
-use crate::experiment::{Activity, Experiment, PluginCall, Provider, ValidationError};
+use crate::experiment::{Activity, Experiment, PluginCall, Provider, Tolerance, ValidationError};
 use crate::host::{Capability, Host, LogSink, Plugin};
 use crate::registry::Registry;
 use std::collections::HashMap;
@@ -31,37 +31,43 @@ impl Plugins {
     }
 }
 
-/// Every activity of the experiment with its JSON pointer.
+/// Every activity of the experiment with its JSON pointer, tolerance probes included.
 pub fn activities_with_pointers(experiment: &Experiment) -> Vec<(String, &Activity)> {
-    let mut all = Vec::new();
-    if let Some(h) = &experiment.hypothesis {
-        all.extend(
-            h.probes
-                .iter()
-                .enumerate()
-                .map(|(i, a)| (format!("/steady-state-hypothesis/probes/{i}"), a)),
-        );
+    let hypothesis = experiment.hypothesis.iter().flat_map(|h| &h.probes);
+    let lists = [
+        (
+            "/steady-state-hypothesis/probes",
+            hypothesis.collect::<Vec<_>>(),
+        ),
+        ("/method", experiment.method.iter().collect()),
+        ("/rollbacks", experiment.rollbacks.iter().collect()),
+    ];
+    let mut all: Vec<(String, &Activity)> = experiment
+        .dynamic_configuration
+        .iter()
+        .map(|(key, probe)| (format!("/configuration/{key}"), probe))
+        .collect();
+    for (list, activities) in lists {
+        for (i, activity) in activities.into_iter().enumerate() {
+            let at = format!("{list}/{i}");
+            for (key, tolerance) in [
+                ("tolerance", &activity.tolerance),
+                ("assert", &activity.assert),
+            ] {
+                if let Some(Tolerance::Probe(checker)) = tolerance {
+                    all.push((format!("{at}/{key}"), checker.as_ref()));
+                }
+            }
+            all.push((at, activity));
+        }
     }
-    all.extend(
-        experiment
-            .method
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (format!("/method/{i}"), a)),
-    );
-    all.extend(
-        experiment
-            .rollbacks
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (format!("/rollbacks/{i}"), a)),
-    );
     all
 }
 
 /// A log sink that writes a plugin's log lines into the run's console, prefixed with its name.
-pub fn plugin_log(console: Console, plugin: &str) -> LogSink {
+pub fn plugin_log(console: &Console, plugin: &str) -> LogSink {
     let plugin = plugin.to_string();
+    let console = console.clone();
     Arc::new(move |level, message| {
         use crate::console::Level as C;
         use crate::host::Level as H;
@@ -80,7 +86,8 @@ pub async fn load(
     experiment: &Experiment,
     host: &Host,
     registry: &Registry,
-    console: Console,
+    console: &Console,
+    check_arguments: bool,
 ) -> Result<Plugins, Vec<ValidationError>> {
     let mut plugins = Plugins::default();
     let mut errors = Vec::new();
@@ -105,6 +112,9 @@ pub async fn load(
             }
         }
         let loaded = &plugins.loaded[&key];
+        if !check_arguments {
+            continue;
+        }
         errors.extend(
             check_call(call, loaded)
                 .into_iter()
@@ -125,7 +135,7 @@ async fn load_one(
     call: &PluginCall,
     host: &Host,
     registry: &Registry,
-    console: Console,
+    console: &Console,
 ) -> Result<Loaded, String> {
     let entry = registry
         .find(&call.plugin, call.version.as_deref())

@@ -1,17 +1,21 @@
 //! The `process` provider: the operator's own command, run on the host as Chaos Toolkit runs it
 //! (the experiment is trusted like a shell script; plugins are what the sandbox is for).
 
-use crate::experiment::{ProcessArguments, ProcessCall};
+use crate::experiment::ProcessArguments;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 /// Runs the process and returns `{status, stdout, stderr}`, or the failure message.
-pub async fn run(call: &ProcessCall, timeout: Option<Duration>) -> Result<Value, String> {
-    let program = resolve(&call.path)
-        .ok_or_else(|| format!("path '{}' cannot be found, in activity", call.path))?;
-    let mut command = match &call.arguments {
+pub async fn run(
+    path: &str,
+    arguments: &ProcessArguments,
+    timeout: Option<Duration>,
+) -> Result<Value, String> {
+    let program =
+        resolve(path).ok_or_else(|| format!("path '{path}' cannot be found, in activity"))?;
+    let mut command = match arguments {
         ProcessArguments::Shell(args) => {
             let mut c = tokio::process::Command::new("/bin/sh");
             c.arg("-c").arg(format!("{} {args}", program.display()));

@@ -13,6 +13,17 @@ pub struct Alias {
     /// Keyword arguments the Python function requires (checked at validation, like CTK's signature
     /// binding).
     pub required: &'static [&'static str],
+    /// What the Python function returns, so the journal records the same output.
+    pub returns: Returns,
+}
+
+/// A Python function's return value in terms of its plugin activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returns {
+    /// The activity's output (`None` → `null` for `os.rename`, a bool for `os.path.exists`).
+    Output,
+    /// One of the call's arguments (`shutil.move` returns `dst`).
+    Argument(&'static str),
 }
 
 /// Every python function chaosrt can serve.
@@ -23,6 +34,7 @@ pub const ALIASES: &[Alias] = &[
         plugin: "fs",
         activity: "move",
         required: &["src", "dst"],
+        returns: Returns::Output,
     },
     Alias {
         module: "shutil",
@@ -30,6 +42,7 @@ pub const ALIASES: &[Alias] = &[
         plugin: "fs",
         activity: "move",
         required: &["src", "dst"],
+        returns: Returns::Argument("dst"),
     },
     Alias {
         module: "os.path",
@@ -37,6 +50,7 @@ pub const ALIASES: &[Alias] = &[
         plugin: "fs",
         activity: "exists",
         required: &["path"],
+        returns: Returns::Output,
     },
 ];
 

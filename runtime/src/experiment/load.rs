@@ -1,12 +1,23 @@
-//! Reading an experiment file into JSON, keeping the file's key order (the journal reproduces it).
+//! Reading an experiment (or any JSON/YAML document the operator gives) into JSON, keeping the key
+//! order (the journal reproduces it), as Chaos Toolkit's `chaoslib.loader.load_experiment` does: a
+//! local file by its extension, or an `http(s)://` URL by the response's Content-Type.
 
+use super::yaml;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-/// Why an experiment file could not be read as JSON.
+/// Chaos Toolkit's environment variable for a bearer token sent when fetching an experiment.
+pub const BEARER_TOKEN_VAR: &str = "CHAOSTOOLKIT_LOADER_AUTH_BEARER_TOKEN";
+
+/// How long fetching an experiment may take. Chaos Toolkit waits forever; a run should not hang
+/// before it starts.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why a document could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The path does not exist (Chaos Toolkit's wording).
+    /// The source is neither an existing path nor a URL (Chaos Toolkit's wording).
     #[error("Path \"{}\" does not exist.", .0.display())]
     Missing(PathBuf),
     /// The file exists but cannot be read.
@@ -15,47 +26,122 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The file is not valid JSON; the position says where.
-    #[error("{}:{line}:{column}: invalid JSON: {message}", path.display())]
+    /// Not JSON or YAML where it had to be; `origin` is the file or URL, the position 1-based.
+    #[error("{origin}:{line}:{column}: invalid {format}: {message}")]
     Syntax {
-        path: PathBuf,
+        origin: String,
+        format: &'static str,
         line: usize,
         column: usize,
         message: String,
     },
-    /// An extension we do not read.
-    #[error(
-        "{}: only files with json extension are supported for now (YAML is planned)",
-        .0.display()
-    )]
+    /// A file extension we do not read (Chaos Toolkit's wording, plus the file).
+    #[error("{}: only files with json, yaml or yml extensions are supported", .0.display())]
     Extension(PathBuf),
+    /// A URL whose scheme is not http or https (Chaos Toolkit's wording).
+    #[error("'{0}' is not a supported source scheme.")]
+    Scheme(String),
+    /// The request could not be made or its body read.
+    #[error("Failed to fetch the experiment from {url}: {source}")]
+    Fetch { url: String, source: reqwest::Error },
+    /// The server answered something other than 200 (Chaos Toolkit's wording, plus the status).
+    #[error("Failed to fetch the experiment: {status}: {body}")]
+    Status { status: u16, body: String },
+    /// The response's Content-Type says neither JSON nor YAML.
+    #[error(
+        "{url}: cannot read a response of Content-Type '{content_type}' (expected \
+         application/json, application/x-yaml, text/yaml or text/plain)"
+    )]
+    ContentType { url: String, content_type: String },
 }
 
-/// Loads `path` as JSON.
+/// Loads `source`: an existing local path, else an `http(s)://` URL.
+pub async fn load_source(source: &str) -> Result<Value, LoadError> {
+    let path = Path::new(source);
+    if path.exists() {
+        return load_file(path);
+    }
+    match url_scheme(source) {
+        None => Err(LoadError::Missing(path.to_path_buf())),
+        Some(scheme) if scheme == "http" || scheme == "https" => {
+            let token = std::env::var(BEARER_TOKEN_VAR).ok();
+            fetch(source, token.as_deref()).await
+        }
+        Some(scheme) => Err(LoadError::Scheme(scheme)),
+    }
+}
+
+/// Loads a local file by its extension: `.json`, or `.yaml`/`.yml` (read as `yaml.safe_load` does).
 pub fn load_file(path: &Path) -> Result<Value, LoadError> {
     if !path.exists() {
         return Err(LoadError::Missing(path.to_path_buf()));
     }
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default();
-    if !ext.eq_ignore_ascii_case("json") {
-        return Err(LoadError::Extension(path.to_path_buf()));
+    let format = Format::of(path).ok_or_else(|| LoadError::Extension(path.to_path_buf()))?;
+    format.parse(&read(path)?, path)
+}
+
+/// A document format, as a file's extension names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Format {
+    Json,
+    Yaml,
+}
+
+impl Format {
+    /// `.json`, `.yaml` or `.yml`, in any case.
+    pub(super) fn of(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => Some(Format::Json),
+            "yaml" | "yml" => Some(Format::Yaml),
+            _ => None,
+        }
     }
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+
+    /// Parses `text`, read from `path` (for errors).
+    pub(super) fn parse(self, text: &str, path: &Path) -> Result<Value, LoadError> {
+        match self {
+            Format::Json => parse_json(text, &path.display().to_string()),
+            Format::Yaml => parse_yaml(text, path),
+        }
+    }
+}
+
+/// Reads a file as text.
+pub(super) fn read(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|source| LoadError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    serde_json::from_str(&text).map_err(|e| LoadError::Syntax {
-        path: path.to_path_buf(),
+    })
+}
+
+/// Parses YAML text read from `path` (for errors), as `yaml.safe_load` would.
+pub fn parse_yaml(text: &str, path: &Path) -> Result<Value, LoadError> {
+    parse_yaml_from(text, &path.display().to_string())
+}
+
+fn parse_yaml_from(text: &str, origin: &str) -> Result<Value, LoadError> {
+    yaml::parse(text).map_err(|e| LoadError::Syntax {
+        origin: origin.to_string(),
+        format: "YAML",
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })
+}
+
+/// Parses JSON text from `origin` (a file or URL, for errors).
+pub fn parse_json(text: &str, origin: &str) -> Result<Value, LoadError> {
+    serde_json::from_str(text).map_err(|e| LoadError::Syntax {
+        origin: origin.to_string(),
+        format: "JSON",
         line: e.line(),
         column: e.column(),
         message: strip_position(&e.to_string()),
     })
 }
 
-/// serde_json appends " at line L column C"; we print the position up front instead.
+/// serde_json appends " at line L column C"; the position is printed up front instead.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
@@ -63,27 +149,232 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// The scheme of `source` as Python's `urlparse` finds it (lower-cased), if it has one.
+fn url_scheme(source: &str) -> Option<String> {
+    let (scheme, _) = source.split_once(':')?;
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then(|| scheme.to_ascii_lowercase())
+}
+
+/// GET `url` as Chaos Toolkit does (with `Authorization: bearer <token>` when there is a token) and
+/// parse the body by its Content-Type.
+async fn fetch(url: &str, bearer_token: Option<&str>) -> Result<Value, LoadError> {
+    let fetch_error = |source| LoadError::Fetch {
+        url: url.to_string(),
+        source,
+    };
+    let client = http_client().map_err(fetch_error)?;
+    let mut request = client
+        .get(url)
+        .header(
+            reqwest::header::ACCEPT,
+            "application/json, application/x-yaml",
+        )
+        .timeout(FETCH_TIMEOUT);
+    if let Some(token) = bearer_token.filter(|t| !t.is_empty()) {
+        request = request.header(
+            reqwest::header::AUTHORIZATION,
+            format!("bearer {}", token.trim()),
+        );
+    }
+    let response = request.send().await.map_err(fetch_error)?;
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body = response.text().await.map_err(fetch_error)?;
+    if status != reqwest::StatusCode::OK {
+        return Err(LoadError::Status {
+            status: status.as_u16(),
+            body,
+        });
+    }
+    parse_body(&body, &content_type, url)
+}
+
+/// Chaos Toolkit's `parse_experiment_from_http`: the Content-Type decides, by substring.
+fn parse_body(body: &str, content_type: &str, url: &str) -> Result<Value, LoadError> {
+    if content_type.contains("application/json") {
+        parse_json(body, url)
+    } else if content_type.contains("application/x-yaml") || content_type.contains("text/yaml") {
+        parse_yaml_from(body, url)
+    } else if content_type.contains("text/plain") {
+        // JSON first, then YAML; when both fail, the YAML error says more about a YAML document.
+        parse_json(body, url).or_else(|_| parse_yaml_from(body, url))
+    } else {
+        Err(LoadError::ContentType {
+            url: url.to_string(),
+            content_type: content_type.to_string(),
+        })
+    }
+}
+
+/// A client on rustls with the `ring` provider, which the workspace already builds for
+/// wasmtime-wasi-http (reqwest's default provider, aws-lc-rs, would add a C build), and the
+/// platform's certificate verifier as reqwest's default TLS setup uses.
+fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_platform_verifier())
+        .map(|builder| builder.with_no_client_auth());
+    let builder = reqwest::Client::builder();
+    match tls {
+        Ok(tls) => builder.tls_backend_preconfigured(tls),
+        // Leaves reqwest to report the TLS setup failure when the client is built.
+        Err(_) => builder,
+    }
+    .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
 
     #[test]
-    fn syntax_errors_say_where() {
+    fn files_by_extension_with_positions_on_syntax_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.json");
-        std::fs::write(&path, "{\n  \"title\": \"t\",\n  oops\n}").unwrap();
-        let err = load_file(&path).unwrap_err().to_string();
+        let json_file = write(&dir, "x.json", "{\n  \"title\": \"t\",\n  oops\n}");
+        let err = load_file(&json_file).unwrap_err().to_string();
         assert!(
             err.ends_with("x.json:3:3: invalid JSON: key must be a string"),
             "{err}"
         );
+
+        let yaml_file = write(&dir, "x.yaml", "title: t\nmethod:\n  - [a\n");
+        let err = load_file(&yaml_file).unwrap_err().to_string();
+        assert!(err.contains("x.yaml:"), "{err}");
+        assert!(err.contains(": invalid YAML: "), "{err}");
+
+        let yml = write(&dir, "x.yml", "title: t\nverify: no\norder: {b: 1, a: 2}\n");
+        let value = load_file(&yml).unwrap();
+        assert_eq!(
+            value,
+            json!({"title": "t", "verify": false, "order": {"b": 1, "a": 2}})
+        );
+        let keys: Vec<&String> = value["order"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["b", "a"]);
+
+        let tagged = write(
+            &dir,
+            "t.yaml",
+            "title: !!python/object/apply:os.system [ls]\n",
+        );
+        let err = load_file(&tagged).unwrap_err().to_string();
+        assert!(
+            err.contains("t.yaml:1:8: invalid YAML: YAML tags are not allowed"),
+            "{err}"
+        );
+
+        let txt = write(&dir, "x.txt", "{}");
+        let err = load_file(&txt).unwrap_err().to_string();
+        assert!(
+            err.ends_with("x.txt: only files with json, yaml or yml extensions are supported"),
+            "{err}"
+        );
     }
 
-    #[test]
-    fn missing_file_uses_ctk_wording() {
-        let err = load_file(Path::new("/nonexistent/e.json"))
+    #[tokio::test]
+    async fn missing_paths_and_other_schemes_use_ctk_wording() {
+        let err = load_source("/nonexistent/e.json")
+            .await
             .unwrap_err()
             .to_string();
         assert_eq!(err, "Path \"/nonexistent/e.json\" does not exist.");
+        let err = load_source("ftp://example.com/e.json")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "'ftp' is not a supported source scheme.");
+    }
+
+    /// Serves one HTTP response on a loopback port and returns the URL and the request it read.
+    fn serve_once(
+        status: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (String, std::thread::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/e", listener.local_addr().unwrap());
+        let response = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let handle = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = stream.read(&mut buf).unwrap();
+                request.extend_from_slice(&buf[..n]);
+            }
+            stream.write_all(response.as_bytes()).unwrap();
+            String::from_utf8_lossy(&request).to_lowercase()
+        });
+        (url, handle)
+    }
+
+    #[tokio::test]
+    async fn urls_are_parsed_by_content_type() {
+        let cases = [
+            (
+                "application/json; charset=utf-8",
+                "{\"title\": \"j\"}",
+                json!({"title": "j"}),
+            ),
+            ("application/x-yaml", "title: y\n", json!({"title": "y"})),
+            ("text/yaml", "title: on\n", json!({"title": true})),
+            ("text/plain", "{\"title\": \"p\"}", json!({"title": "p"})),
+            ("text/plain", "title: p\n", json!({"title": "p"})),
+        ];
+        for (content_type, body, expected) in cases {
+            let (url, server) = serve_once("200 OK", content_type, body);
+            assert_eq!(load_source(&url).await.unwrap(), expected, "{content_type}");
+            let request = server.join().unwrap();
+            assert!(
+                request.contains("accept: application/json, application/x-yaml"),
+                "{request}"
+            );
+        }
+        let (url, server) = serve_once("200 OK", "application/json", "{}");
+        fetch(&url, Some(" tok \n")).await.unwrap();
+        let request = server.join().unwrap();
+        assert!(
+            request.contains("authorization: bearer tok\r\n"),
+            "{request}"
+        );
+        let (url, server) = serve_once("200 OK", "text/html", "<html/>");
+        let err = load_source(&url).await.unwrap_err().to_string();
+        assert!(
+            err.contains("cannot read a response of Content-Type 'text/html'"),
+            "{err}"
+        );
+        server.join().unwrap();
+        let (url, server) = serve_once("404 Not Found", "text/plain", "nope");
+        let err = load_source(&url).await.unwrap_err().to_string();
+        assert_eq!(err, "Failed to fetch the experiment: 404: nope");
+        server.join().unwrap();
+        let (url, server) = serve_once("200 OK", "application/json", "{\"a\": }");
+        let err = load_source(&url).await.unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("{url}:1:7: invalid JSON: ")),
+            "{err}"
+        );
+        server.join().unwrap();
     }
 }

@@ -1,14 +1,28 @@
-//! Experiments as data: load (JSON, with file:line:column on syntax errors) → validate (every error at
-//! once, each with a JSON pointer) → a typed [`Experiment`]. No I/O beyond reading the file, no running.
+//! Experiments as data: load (a JSON or YAML file or URL, with file:line:column on syntax errors) →
+//! validate (every error at once, each with a JSON pointer) → a typed [`Experiment`] → resolve its
+//! configuration and secrets with the operator's vars. Plus what the engine applies while running:
+//! `${…}` substitution and tolerances. Nothing here runs an activity.
+//!
+//! Chaos Toolkit's behaviour is the reference throughout; where it is Python's (string formatting,
+//! comparisons, YAML 1.1, `re`, `jsonpath2`), the modules below reproduce Python's rules.
 
 mod aliases;
+mod config;
+mod jsonpath;
 mod load;
 mod model;
+mod python;
+mod python_regex;
+mod substitute;
 mod tolerance;
 mod validate;
+mod yaml;
 
-pub use aliases::{ALIASES, Alias};
-pub use load::{LoadError, load_file};
+pub use aliases::{ALIASES, Alias, Returns, find as find_alias};
+pub use config::{Resolved, VarFileError, Vars, load_var_file, parse_var, resolve, secret_strings};
+pub use load::{BEARER_TOKEN_VAR, LoadError, load_file, load_source, parse_json, parse_yaml};
 pub use model::*;
+pub use python::{py_float_repr, py_str, py_truthy};
+pub use substitute::{Scope, substitute, unknown_names};
 pub use tolerance::{Tolerance, ToleranceError};
 pub use validate::{Invalid, ValidationError, validate};

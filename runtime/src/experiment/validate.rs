@@ -1,12 +1,19 @@
 //! Validation: raw JSON → [`Experiment`], reporting every problem at once, each at a JSON pointer.
 //!
-//! Chaos Toolkit stops at the first error; an operator fixing a long experiment wants them all. The
-//! messages keep Chaos Toolkit's wording where it has one.
+//! Chaos Toolkit stops at the first error (`chaoslib/experiment.py::ensure_experiment_is_valid`); an
+//! operator fixing a long experiment wants them all. Messages keep Chaos Toolkit's wording where it
+//! has one. Where Chaos Toolkit would accept something and then crash or silently do nothing (an
+//! unknown strategy, a dangling reference in the rollbacks, a float tolerance) this says so up
+//! front, and what chaosrt does not support (controls, vault, dynamic configuration) is refused
+//! rather than ignored. Environment lookups happen later, in `config::resolve`.
 
 use super::aliases::{self, ALIASES};
+use super::config::{self, ConfigDeclaration, SecretDeclaration, VAULT};
 use super::model::*;
-use super::tolerance::Tolerance;
+use super::python::py_truthy;
+use super::tolerance::{Declared, Tolerance};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::fmt;
 
 /// One problem, where it is and what to do.
@@ -28,7 +35,7 @@ impl fmt::Display for ValidationError {
     }
 }
 
-/// Every problem validation found.
+/// Every problem validation (or resolution) found.
 #[derive(Debug, Clone, thiserror::Error)]
 pub struct Invalid(pub Vec<ValidationError>);
 
@@ -50,7 +57,7 @@ impl fmt::Display for Invalid {
     }
 }
 
-/// Validates `raw` and builds the typed experiment.
+/// Validates `raw` and builds the typed experiment, references resolved.
 pub fn validate(raw: &Value) -> Result<Experiment, Invalid> {
     let mut c = Checker::default();
     let experiment = c.experiment(raw);
@@ -61,9 +68,45 @@ pub fn validate(raw: &Value) -> Result<Experiment, Invalid> {
 }
 
 /// Escapes a key for a JSON pointer.
-fn pointer_key(key: &str) -> String {
+pub(super) fn pointer_key(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
+
+/// Where an activity sits: it decides which fields apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Hypothesis,
+    Method,
+    Rollbacks,
+    /// The activity of a `{"type": "probe"}` tolerance.
+    ToleranceProbe,
+    /// A dynamic configuration probe.
+    Configuration,
+}
+
+/// An entry of the hypothesis, method or rollbacks before references are resolved.
+enum Entry {
+    /// `None` when the activity is invalid (its errors are already reported).
+    Activity(Option<Box<Activity>>),
+    Reference(Box<Reference>),
+}
+
+/// `{"ref": "name", …}`: the fields Chaos Toolkit (and chaosrt) read from the reference itself.
+struct Reference {
+    /// Empty when the reference itself is invalid.
+    name: String,
+    at: String,
+    /// Hypothesis only: the tolerance used for the referenced probe.
+    tolerance: Option<Tolerance>,
+    /// Method and rollbacks: Chaos Toolkit decides on background from the reference entry.
+    background: bool,
+    retry: Option<Retry>,
+    assert: Option<Tolerance>,
+}
+
+/// What `ref` can name: the method's and the hypothesis probes' activities, by name, the last
+/// duplicate winning (`chaoslib/caching.py::cache_activities`). `None` for an invalid activity.
+type Targets<'a> = HashMap<&'a str, Option<&'a Activity>>;
 
 #[derive(Default)]
 struct Checker {
@@ -79,135 +122,356 @@ impl Checker {
     }
 
     fn experiment(&mut self, raw: &Value) -> Option<Experiment> {
-        let Some(doc) = raw.as_object() else {
-            self.error("", "an experiment must be a JSON object");
-            return None;
+        let doc = match raw {
+            Value::Object(doc) if !doc.is_empty() => doc,
+            Value::Object(_) | Value::Null => {
+                self.error("", "an empty experiment is not an experiment");
+                return None;
+            }
+            _ => {
+                self.error("", "an experiment must be a JSON object");
+                return None;
+            }
         };
-        if doc.is_empty() {
-            self.error("", "an empty experiment is not an experiment");
-            return None;
-        }
         let title = self.non_empty_string(doc, "", "title", "experiment requires a title");
         self.non_empty_string(doc, "", "description", "experiment requires a description");
-        if let Some(tags) = doc.get("tags") {
-            match tags.as_array() {
-                Some(tags) => {
-                    for (i, tag) in tags.iter().enumerate() {
-                        if tag.as_str().is_none_or(str::is_empty) {
-                            self.error(
-                                &format!("/tags/{i}"),
-                                "experiment tags must be a non-empty string",
-                            );
-                        }
-                    }
+        self.tags(doc.get("tags"));
+        self.extensions(doc.get("extensions"));
+        self.controls(doc.get("controls"), "/controls");
+        let (configuration, dynamic_configuration) = self.configuration(doc.get("configuration"));
+        let secrets = self.secrets(doc.get("secrets"));
+        let runtime = self.runtime(doc.get("runtime"));
+
+        let (hypothesis_title, probe_items, probe_entries) = match doc
+            .get("steady-state-hypothesis")
+        {
+            None | Some(Value::Null) => (None, &[][..], Vec::new()),
+            Some(Value::Object(h)) => {
+                let at = "/steady-state-hypothesis";
+                let title = self.non_empty_string(h, at, "title", "hypothesis requires a title");
+                self.controls(h.get("controls"), &format!("{at}/controls"));
+                let items = self.list(h.get("probes"), &format!("{at}/probes"), "probes", false);
+                let entries = self.entries(items, &format!("{at}/probes"), Place::Hypothesis);
+                (Some(title.unwrap_or_default()), items, entries)
+            }
+            Some(_) => {
+                self.error(
+                    "/steady-state-hypothesis",
+                    "the steady-state hypothesis must be an object with a title and probes",
+                );
+                (None, &[][..], Vec::new())
+            }
+        };
+        let method_items = self.list(doc.get("method"), "/method", "method", true);
+        let method_entries = self.entries(method_items, "/method", Place::Method);
+        let rollback_items = self.list(doc.get("rollbacks"), "/rollbacks", "rollbacks", false);
+        let rollback_entries = self.entries(rollback_items, "/rollbacks", Place::Rollbacks);
+
+        let mut targets = Targets::new();
+        for (items, entries) in [
+            (method_items, &method_entries),
+            (probe_items, &probe_entries),
+        ] {
+            for (item, entry) in items.iter().zip(entries) {
+                if let (Some(name), Entry::Activity(activity)) =
+                    (item.get("name").and_then(Value::as_str), entry)
+                {
+                    targets.insert(name, activity.as_deref());
                 }
-                None => self.error("/tags", "experiment tags must be a list of strings"),
             }
         }
-        let configuration = match doc.get("configuration") {
-            None => Map::new(),
-            Some(Value::Object(map)) => map.clone(),
+        let probes = self.resolve(&probe_entries, Place::Hypothesis, &targets);
+        let method = self.resolve(&method_entries, Place::Method, &targets);
+        let rollbacks = self.resolve(&rollback_entries, Place::Rollbacks, &targets);
+
+        Some(Experiment {
+            raw: raw.clone(),
+            title: title.unwrap_or_default(),
+            configuration,
+            secrets,
+            dynamic_configuration,
+            hypothesis: hypothesis_title.map(|title| Hypothesis { title, probes }),
+            method,
+            rollbacks,
+            runtime,
+        })
+    }
+
+    fn tags(&mut self, tags: Option<&Value>) {
+        match tags {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(tags)) => {
+                for (i, tag) in tags.iter().enumerate() {
+                    if tag.as_str().is_none_or(str::is_empty) {
+                        self.error(
+                            &format!("/tags/{i}"),
+                            "experiment tags must be a non-empty string",
+                        );
+                    }
+                }
+            }
+            Some(_) => self.error("/tags", "experiment tags must be a list of strings"),
+        }
+    }
+
+    fn extensions(&mut self, extensions: Option<&Value>) {
+        match extensions {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let name = item.get("name").and_then(Value::as_str);
+                    if name.is_none_or(|n| n.trim().is_empty()) {
+                        self.error(
+                            &format!("/extensions/{i}/name"),
+                            "All extensions require a non-empty name",
+                        );
+                    }
+                }
+            }
+            Some(_) => self.error(
+                "/extensions",
+                "extensions must be a list of objects, each with a name",
+            ),
+        }
+    }
+
+    /// Controls run user Python code around every phase; chaosrt has no equivalent yet, and running
+    /// without them would not be the experiment the operator wrote.
+    fn controls(&mut self, controls: Option<&Value>, at: &str) {
+        match controls {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) if items.is_empty() => {}
+            Some(_) => self.error(
+                at,
+                "controls are not supported by chaosrt: remove them to run the experiment without \
+                 them, or run it with Chaos Toolkit",
+            ),
+        }
+    }
+
+    /// The configuration declarations, and the dynamic ones (probes) parsed as activities.
+    fn configuration(
+        &mut self,
+        configuration: Option<&Value>,
+    ) -> (Map<String, Value>, Vec<(String, Activity)>) {
+        match configuration {
+            None | Some(Value::Null) => (Map::new(), Vec::new()),
+            Some(Value::Object(map)) => {
+                let mut dynamic = Vec::new();
+                for (key, value) in map {
+                    let at = format!("/configuration/{}", pointer_key(key));
+                    match config::configuration_declaration(value) {
+                        Err(message) => self.error(&at, message),
+                        Ok(ConfigDeclaration::Probe) => {
+                            let probe = value
+                                .as_object()
+                                .and_then(|m| self.activity(value, m, &at, Place::Configuration));
+                            dynamic.extend(probe.map(|p| (key.clone(), p)));
+                        }
+                        Ok(ConfigDeclaration::Literal(_) | ConfigDeclaration::Env { .. }) => {}
+                    }
+                }
+                (map.clone(), dynamic)
+            }
             Some(_) => {
                 self.error(
                     "/configuration",
                     "configuration must be an object of name → value",
                 );
+                (Map::new(), Vec::new())
+            }
+        }
+    }
+
+    fn secrets(&mut self, secrets: Option<&Value>) -> Map<String, Value> {
+        match secrets {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(map)) => {
+                for (scope, value) in map {
+                    self.secret(value, &format!("/secrets/{}", pointer_key(scope)));
+                }
+                map.clone()
+            }
+            Some(_) => {
+                self.error(
+                    "/secrets",
+                    "secrets must be an object of scope → {name → value}",
+                );
                 Map::new()
             }
-        };
-        let hypothesis = doc
-            .get("steady-state-hypothesis")
-            .and_then(|h| self.hypothesis(h, "/steady-state-hypothesis"));
-        let method = match doc.get("method") {
-            Some(Value::Array(items)) => self.activities(items, "/method"),
-            _ => {
-                self.error(
-                    "/method",
-                    "an experiment requires a method, which can be empty for only checking steady \
-                     state hypothesis",
-                );
-                Vec::new()
+        }
+    }
+
+    fn secret(&mut self, value: &Value, at: &str) {
+        match config::secret_declaration(value) {
+            Err(message) => self.error(at, message),
+            Ok(SecretDeclaration::Vault) => self.error(at, VAULT),
+            Ok(SecretDeclaration::Nested(map)) => {
+                for (key, value) in map {
+                    self.secret(value, &format!("{at}/{}", pointer_key(key)));
+                }
             }
-        };
-        let rollbacks = match doc.get("rollbacks") {
-            None => Vec::new(),
-            Some(Value::Array(items)) => self.activities(items, "/rollbacks"),
+            Ok(SecretDeclaration::Literal(_) | SecretDeclaration::Env(_)) => {}
+        }
+    }
+
+    /// Chaos Toolkit only looks at a non-empty `runtime` (a falsy one changes nothing).
+    fn runtime(&mut self, runtime: Option<&Value>) -> Option<RuntimeBlock> {
+        let block = match runtime {
+            None | Some(Value::Null) => return None,
+            Some(Value::Object(block)) if block.is_empty() => return None,
+            Some(Value::Object(block)) => block,
             Some(_) => {
-                self.error("/rollbacks", "rollbacks must be a list of activities");
-                Vec::new()
+                self.error(
+                    "/runtime",
+                    "runtime must be an object: {\"hypothesis\": {\"strategy\": …}, \
+                     \"rollbacks\": {\"strategy\": …}}",
+                );
+                return None;
             }
         };
-        Some(Experiment {
-            raw: raw.clone(),
-            title: title.unwrap_or_default(),
-            configuration,
+        let hypothesis =
+            self.strategy(block, "hypothesis")
+                .and_then(|s| match HypothesisStrategy::parse(s) {
+                    Some((strategy, _)) => Some(strategy),
+                    None => {
+                        self.error(
+                        "/runtime/hypothesis/strategy",
+                        format!(
+                            "unknown hypothesis strategy '{s}' (use default, before-method-only, \
+                             after-method-only, during-method-only, continuously or skip)"
+                        ),
+                    );
+                        None
+                    }
+                });
+        let rollbacks =
+            self.strategy(block, "rollbacks")
+                .and_then(|s| match RollbackStrategy::parse(s) {
+                    Some(strategy) => Some(strategy),
+                    None => {
+                        // Chaos Toolkit would silently never play the rollbacks.
+                        self.error(
+                            "/runtime/rollbacks/strategy",
+                            format!(
+                                "unknown rollbacks strategy '{s}' (use default, always, never or \
+                             deviated)"
+                            ),
+                        );
+                        None
+                    }
+                });
+        Some(RuntimeBlock {
             hypothesis,
-            method,
             rollbacks,
         })
     }
 
-    fn hypothesis(&mut self, raw: &Value, at: &str) -> Option<Hypothesis> {
-        let Some(h) = raw.as_object() else {
-            self.error(at, "the steady-state hypothesis must be an object");
-            return None;
-        };
-        let title = self.non_empty_string(h, at, "title", "hypothesis requires a title");
-        let probes = match h.get("probes") {
-            None => Vec::new(),
-            Some(Value::Array(items)) => {
-                let probes = self.activities(items, &format!("{at}/probes"));
-                for (i, item) in items.iter().enumerate() {
-                    if item
-                        .as_object()
-                        .is_some_and(|o| !o.contains_key("tolerance"))
-                    {
-                        self.error(
-                            &format!("{at}/probes/{i}"),
-                            "hypothesis probe must have a tolerance entry",
-                        );
-                    }
+    /// `runtime.<key>.strategy` as written, reporting a wrong shape.
+    fn strategy<'v>(&mut self, block: &'v Map<String, Value>, key: &str) -> Option<&'v str> {
+        let at = format!("/runtime/{key}");
+        match block.get(key) {
+            None => None,
+            Some(Value::Object(part)) => match part.get("strategy") {
+                None => None,
+                Some(Value::String(s)) => Some(s),
+                Some(_) => {
+                    self.error(&format!("{at}/strategy"), "a strategy must be a string");
+                    None
                 }
-                probes
-            }
+            },
             Some(_) => {
                 self.error(
-                    &format!("{at}/probes"),
-                    "probes must be a list of activities",
+                    &at,
+                    format!("runtime {key} must be an object with a strategy"),
                 );
-                Vec::new()
+                None
             }
-        };
-        Some(Hypothesis {
-            title: title.unwrap_or_default(),
-            probes,
-        })
+        }
     }
 
-    fn activities(&mut self, items: &[Value], at: &str) -> Vec<Activity> {
+    /// The items of a list field; `required` lists (the method) must be present.
+    fn list<'v>(
+        &mut self,
+        value: Option<&'v Value>,
+        at: &str,
+        what: &str,
+        required: bool,
+    ) -> &'v [Value] {
+        match value {
+            Some(Value::Array(items)) => items,
+            None | Some(Value::Null) if required => {
+                self.error(
+                    at,
+                    "an experiment requires a method, which can be empty for only checking steady \
+                     state hypothesis",
+                );
+                &[]
+            }
+            None | Some(Value::Null) => &[],
+            Some(_) => {
+                self.error(at, format!("{what} must be a list of activities"));
+                &[]
+            }
+        }
+    }
+
+    fn entries(&mut self, items: &[Value], at: &str, place: Place) -> Vec<Entry> {
         items
             .iter()
             .enumerate()
-            .filter_map(|(i, item)| self.activity(item, &format!("{at}/{i}")))
+            .map(|(i, item)| self.entry(item, &format!("{at}/{i}"), place))
             .collect()
     }
 
-    fn activity(&mut self, raw: &Value, at: &str) -> Option<Activity> {
+    fn entry(&mut self, raw: &Value, at: &str, place: Place) -> Entry {
         let Some(a) = raw.as_object() else {
             self.error(at, "an activity must be an object");
-            return None;
+            return Entry::Activity(None);
         };
         if a.is_empty() {
             self.error(at, "empty activity is no activity");
-            return None;
+            return Entry::Activity(None);
         }
-        if a.contains_key("ref") {
-            self.error(
-                &format!("{at}/ref"),
-                "activity references (`ref`) are not supported yet; copy the referenced activity here",
-            );
-            return None;
+        if a.get("ref").is_some_and(|r| !r.is_null()) {
+            return Entry::Reference(Box::new(self.reference(a, at, place)));
         }
+        Entry::Activity(self.activity(raw, a, at, place).map(Box::new))
+    }
+
+    fn reference(&mut self, a: &Map<String, Value>, at: &str, place: Place) -> Reference {
+        let name = match a.get("ref") {
+            Some(Value::String(name)) if !name.is_empty() => name.clone(),
+            _ => {
+                self.error(
+                    &format!("{at}/ref"),
+                    "reference to activity must be non-empty strings",
+                );
+                String::new()
+            }
+        };
+        let tolerance = if place == Place::Hypothesis {
+            self.hypothesis_tolerance(a, at)
+        } else {
+            None
+        };
+        Reference {
+            name,
+            at: at.to_string(),
+            tolerance,
+            background: self.background(a, at),
+            retry: self.retry(a, at, place),
+            assert: self.assert(a, at, place, None),
+        }
+    }
+
+    fn activity(
+        &mut self,
+        raw: &Value,
+        a: &Map<String, Value>,
+        at: &str,
+        place: Place,
+    ) -> Option<Activity> {
         let kind = match a.get("type").and_then(Value::as_str) {
             Some("probe") => Some(ActivityKind::Probe),
             Some("action") => Some(ActivityKind::Action),
@@ -227,42 +491,6 @@ impl Checker {
             }
         };
         let name = self.non_empty_string(a, at, "name", "an activity must have a name");
-        let timeout = self.optional_number(a, at, "timeout", "activity timeout must be a number");
-        let pauses = a.get("pauses").and_then(Value::as_object);
-        let pause = |c: &mut Checker, which: &str| -> f64 {
-            let Some(v) = pauses.and_then(|p| p.get(which)) else {
-                return 0.0;
-            };
-            match v.as_f64() {
-                Some(s) if s >= 0.0 => s,
-                _ => {
-                    c.error(
-                        &format!("{at}/pauses/{which}"),
-                        format!("activity {which} pause must be a number of seconds"),
-                    );
-                    0.0
-                }
-            }
-        };
-        let pause_before = pause(self, "before");
-        let pause_after = pause(self, "after");
-        if let Some(bg) = a.get("background")
-            && !bg.is_boolean()
-        {
-            self.error(
-                &format!("{at}/background"),
-                "activity background must be a boolean",
-            );
-        }
-        if a.get("background").and_then(Value::as_bool) == Some(true) {
-            self.error(
-                &format!("{at}/background"),
-                "background activities are not supported yet; remove `background`",
-            );
-        }
-        let tolerance = a
-            .get("tolerance")
-            .and_then(|t| self.tolerance(t, &format!("{at}/tolerance")));
         let provider = match a.get("provider") {
             Some(p) => self.provider(p, &format!("{at}/provider")),
             None => {
@@ -270,6 +498,17 @@ impl Checker {
                 None
             }
         };
+        let timeout = self.seconds(a, at, "timeout", "activity timeout must be a number");
+        let (pause_before, pause_after) = self.pauses(a, at);
+        let background = self.background(a, at);
+        self.controls(a.get("controls"), &format!("{at}/controls"));
+        let tolerance = if place == Place::Hypothesis {
+            self.hypothesis_tolerance(a, at)
+        } else {
+            None
+        };
+        let retry = self.retry(a, at, place);
+        let assert = self.assert(a, at, place, kind);
         Some(Activity {
             raw: raw.clone(),
             kind: kind?,
@@ -278,58 +517,195 @@ impl Checker {
             tolerance,
             pause_before,
             pause_after,
+            background,
             timeout,
+            retry,
+            assert,
         })
     }
 
+    fn hypothesis_tolerance(&mut self, a: &Map<String, Value>, at: &str) -> Option<Tolerance> {
+        match a.get("tolerance") {
+            Some(raw) => self.tolerance(raw, &format!("{at}/tolerance")),
+            None => {
+                self.error(at, "hypothesis probe must have a tolerance entry");
+                None
+            }
+        }
+    }
+
     fn tolerance(&mut self, raw: &Value, at: &str) -> Option<Tolerance> {
-        if let Some(kind) = raw
-            .as_object()
-            .map(|o| o.get("type").and_then(Value::as_str))
-        {
-            let what = kind.map(|k| format!(" '{k}'")).unwrap_or_default();
+        match Tolerance::declared(raw) {
+            Ok(Declared::Tolerance(tolerance)) => Some(tolerance),
+            Ok(Declared::Probe(map)) if map.get("ref").is_some_and(|r| !r.is_null()) => {
+                self.error(
+                    &format!("{at}/ref"),
+                    "a probe tolerance cannot be a reference: declare the probe here",
+                );
+                None
+            }
+            Ok(Declared::Probe(map)) => self
+                .activity(raw, map, at, Place::ToleranceProbe)
+                .map(|probe| Tolerance::Probe(Box::new(probe))),
+            Err(errors) => {
+                for (relative, message) in errors {
+                    self.error(&format!("{at}{relative}"), message);
+                }
+                None
+            }
+        }
+    }
+
+    /// chaosrt's `retry`, on hypothesis probes.
+    fn retry(&mut self, a: &Map<String, Value>, at: &str, place: Place) -> Option<Retry> {
+        let raw = a.get("retry").filter(|r| !r.is_null())?;
+        let at = format!("{at}/retry");
+        if place != Place::Hypothesis {
             self.error(
-                at,
-                format!(
-                    "tolerance type{what} is not supported yet; use an integer, a string, a \
-                     boolean or a list"
-                ),
+                &at,
+                "retry is a chaosrt extension for steady-state hypothesis probes only",
             );
             return None;
         }
-        let tolerance = Tolerance::from_json(raw);
-        if tolerance.is_none() {
+        let shape = "retry must be {\"count\": N, \"interval\": SECONDS}: N more attempts, \
+                     SECONDS apart (default 1)";
+        let Some(map) = raw.as_object() else {
+            self.error(&at, shape);
+            return None;
+        };
+        if map.keys().any(|k| k != "count" && k != "interval") {
+            self.error(&at, shape);
+        }
+        let count = map
+            .get("count")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok());
+        if count.is_none() {
             self.error(
-                at,
-                "hypothesis probe tolerance must either be an integer, a string, a boolean or a \
-                 pair of values for boundaries",
+                &format!("{at}/count"),
+                "retry count must be a non-negative integer",
             );
         }
-        tolerance
+        let interval = self
+            .seconds(
+                map,
+                &at,
+                "interval",
+                "retry interval must be a number of seconds",
+            )
+            .unwrap_or(1.0);
+        Some(Retry {
+            count: count?,
+            interval,
+        })
+    }
+
+    /// chaosrt's `assert`, on method probes. `kind` is unknown for a reference (checked once it is
+    /// resolved).
+    fn assert(
+        &mut self,
+        a: &Map<String, Value>,
+        at: &str,
+        place: Place,
+        kind: Option<ActivityKind>,
+    ) -> Option<Tolerance> {
+        let raw = a.get("assert").filter(|r| !r.is_null())?;
+        let at = format!("{at}/assert");
+        if place != Place::Method {
+            self.error(
+                &at,
+                "assert is a chaosrt extension for method probes only (in the steady-state \
+                 hypothesis, use tolerance)",
+            );
+            return None;
+        }
+        if kind == Some(ActivityKind::Action) {
+            self.error(&at, ASSERT_ON_ACTION);
+            return None;
+        }
+        self.tolerance(raw, &at)
+    }
+
+    fn background(&mut self, a: &Map<String, Value>, at: &str) -> bool {
+        match a.get("background") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                self.error(
+                    &format!("{at}/background"),
+                    "activity background must be a boolean",
+                );
+                false
+            }
+        }
+    }
+
+    fn pauses(&mut self, a: &Map<String, Value>, at: &str) -> (Option<Pause>, Option<Pause>) {
+        match a.get("pauses") {
+            None | Some(Value::Null) => (None, None),
+            Some(Value::Object(pauses)) => {
+                let at = format!("{at}/pauses");
+                (
+                    self.pause(pauses, &at, "before"),
+                    self.pause(pauses, &at, "after"),
+                )
+            }
+            Some(_) => {
+                self.error(
+                    &format!("{at}/pauses"),
+                    "activity pauses must be an object with before and/or after",
+                );
+                (None, None)
+            }
+        }
+    }
+
+    /// A number of seconds, or a string of the form `${…}` (what Chaos Toolkit checks).
+    fn pause(&mut self, pauses: &Map<String, Value>, at: &str, which: &str) -> Option<Pause> {
+        let at = format!("{at}/{which}");
+        match pauses.get(which)? {
+            Value::Null => None,
+            Value::Number(n) => match n.as_f64() {
+                Some(s) if s < 0.0 => {
+                    self.error(&at, format!("activity {which} pause cannot be negative"));
+                    None
+                }
+                Some(s) if s > 0.0 => Some(Pause::Seconds(s)),
+                _ => None,
+            },
+            Value::String(s) if s.starts_with("${") && s.ends_with('}') => {
+                Some(Pause::Var(s.clone()))
+            }
+            _ => {
+                self.error(
+                    &at,
+                    format!(
+                        "activity {which} pause must be a number or a pattern to a variable from \
+                         the configuration or secrets"
+                    ),
+                );
+                None
+            }
+        }
     }
 
     fn provider(&mut self, raw: &Value, at: &str) -> Option<Provider> {
-        let Some(p) = raw.as_object() else {
-            self.error(at, "a provider must be an object");
-            return None;
-        };
-        let arguments = match p.get("arguments") {
-            None => Some(Map::new()),
-            Some(Value::Object(map)) => Some(map.clone()),
-            Some(_) if p.get("type").and_then(Value::as_str) == Some("process") => Some(Map::new()),
-            Some(_) => {
-                self.error(
-                    &format!("{at}/arguments"),
-                    "provider arguments must be an object",
-                );
-                None
+        let p = match raw {
+            Value::Object(p) if !p.is_empty() => p,
+            Value::Object(_) | Value::Null => {
+                self.error(at, "an activity requires a provider");
+                return None;
+            }
+            _ => {
+                self.error(at, "a provider must be an object");
+                return None;
             }
         };
         match p.get("type").and_then(Value::as_str) {
             Some("http") => self.http_provider(p, at),
-            Some("python") => self.python_provider(p, at, arguments?),
+            Some("python") => self.python_provider(p, at),
             Some("process") => self.process_provider(p, at),
-            Some("plugin") => self.plugin_provider(p, at, arguments?),
+            Some("plugin") => self.plugin_provider(p, at),
             Some(other) => {
                 self.error(
                     &format!("{at}/type"),
@@ -346,22 +722,68 @@ impl Checker {
         }
     }
 
+    /// `arguments` of a python or plugin provider: an object of keyword arguments.
+    fn keyword_arguments(
+        &mut self,
+        p: &Map<String, Value>,
+        at: &str,
+    ) -> Option<Map<String, Value>> {
+        match p.get("arguments") {
+            None | Some(Value::Null) => Some(Map::new()),
+            Some(Value::Object(map)) => Some(map.clone()),
+            Some(_) => {
+                self.error(
+                    &format!("{at}/arguments"),
+                    "provider arguments must be an object",
+                );
+                None
+            }
+        }
+    }
+
+    /// `provider.secrets`: the secret scopes the activity receives.
+    fn secret_scopes(&mut self, p: &Map<String, Value>, at: &str) -> Vec<String> {
+        let scopes = match p.get("secrets") {
+            None | Some(Value::Null) => return Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|s| s.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>(),
+            Some(_) => None,
+        };
+        scopes.unwrap_or_else(|| {
+            self.error(
+                &format!("{at}/secrets"),
+                "provider secrets must be a list of secret scope names",
+            );
+            Vec::new()
+        })
+    }
+
     /// `{"type": "http", ...}`: the built-in http plugin's `request`, with the provider's fields as
-    /// arguments.
+    /// arguments. Chaos Toolkit ignores `secrets` here.
     fn http_provider(&mut self, p: &Map<String, Value>, at: &str) -> Option<Provider> {
-        let url = self.non_empty_string(p, at, "url", "http provider must have a URL to call");
-        if let Some(headers) = p.get("headers")
-            && !headers.is_object()
+        let url = self.non_empty_string(p, at, "url", "a HTTP activity must have a URL");
+        if p.get("method").is_some_and(|m| !m.is_string()) {
+            self.error(&format!("{at}/method"), "the HTTP method must be a string");
+        }
+        if p.get("headers")
+            .is_some_and(|h| py_truthy(h) && !h.is_object())
         {
-            self.error(&format!("{at}/headers"), "headers must be a dictionary");
+            self.error(
+                &format!("{at}/headers"),
+                "a HTTP activities expect headers as a mapping",
+            );
         }
         let timeout = match p.get("timeout") {
-            None => None,
+            None | Some(Value::Null) => None,
             Some(Value::Number(n)) => n.as_f64(),
             // `[connect, read]`: the call as a whole may take both.
             Some(Value::Array(pair)) if pair.len() == 2 && pair.iter().all(Value::is_number) => {
                 Some(pair.iter().filter_map(Value::as_f64).sum())
             }
+            // Substituted at run time; the plugin reads it from its arguments.
+            Some(Value::String(s)) if s.starts_with('$') => None,
             Some(_) => {
                 self.error(
                     &format!("{at}/timeout"),
@@ -379,6 +801,7 @@ impl Checker {
             "timeout",
             "verify_tls",
             "expected_status",
+            "max_retries",
         ] {
             if let Some(v) = p.get(key) {
                 arguments.insert(key.into(), v.clone());
@@ -391,17 +814,17 @@ impl Checker {
             arguments,
             form: CallForm::Http,
             timeout,
+            secrets: Vec::new(),
         }))
     }
 
-    fn python_provider(
-        &mut self,
-        p: &Map<String, Value>,
-        at: &str,
-        arguments: Map<String, Value>,
-    ) -> Option<Provider> {
-        let module = self.non_empty_string(p, at, "module", "a Python activity must have a module");
-        let func = self.non_empty_string(p, at, "func", "a Python activity must have a func");
+    fn python_provider(&mut self, p: &Map<String, Value>, at: &str) -> Option<Provider> {
+        let module =
+            self.non_empty_string(p, at, "module", "a Python activity must have a module path");
+        let func =
+            self.non_empty_string(p, at, "func", "a Python activity must have a function name");
+        let arguments = self.keyword_arguments(p, at);
+        let secrets = self.secret_scopes(p, at);
         let (module, func) = (module?, func?);
         let Some(alias) = aliases::find(&module, &func) else {
             let served: Vec<String> = ALIASES
@@ -419,6 +842,7 @@ impl Checker {
             );
             return None;
         };
+        let arguments = arguments?;
         for required in alias.required {
             if !arguments.contains_key(*required) {
                 self.error(
@@ -442,36 +866,24 @@ impl Checker {
             arguments,
             form: CallForm::Python { module, func },
             timeout: None,
+            secrets,
         }))
     }
 
     fn process_provider(&mut self, p: &Map<String, Value>, at: &str) -> Option<Provider> {
         let path = self.non_empty_string(p, at, "path", "a process activity must have a path");
-        let timeout = self.optional_number(p, at, "timeout", "process timeout must be a number");
-        let arguments = match p.get("arguments") {
-            None | Some(Value::Null) => ProcessArguments::List(Vec::new()),
-            Some(Value::String(s)) => ProcessArguments::Shell(s.clone()),
-            Some(Value::Array(items)) => ProcessArguments::List(
-                items
-                    .iter()
-                    .filter(|v| !v.is_null() && v.as_str() != Some(""))
-                    .map(python_str)
-                    .collect(),
-            ),
-            // Deprecated in Chaos Toolkit but still run: flattened to key/value pairs.
-            Some(Value::Object(map)) => ProcessArguments::List(
-                map.iter()
-                    .flat_map(|(k, v)| [k.clone(), python_str(v)])
-                    .collect(),
-            ),
-            Some(_) => {
-                self.error(
-                    &format!("{at}/arguments"),
-                    "process arguments must be a string or a list",
-                );
-                ProcessArguments::List(Vec::new())
-            }
-        };
+        let timeout = self.seconds(p, at, "timeout", "process timeout must be a number");
+        let arguments = p.get("arguments").cloned().unwrap_or(Value::Null);
+        if !matches!(
+            arguments,
+            Value::Null | Value::String(_) | Value::Array(_) | Value::Object(_)
+        ) {
+            self.error(
+                &format!("{at}/arguments"),
+                "process arguments must be a string (run by the shell), a list, or (deprecated) an \
+                 object",
+            );
+        }
         Some(Provider::Process(ProcessCall {
             path: path?,
             arguments,
@@ -479,12 +891,7 @@ impl Checker {
         }))
     }
 
-    fn plugin_provider(
-        &mut self,
-        p: &Map<String, Value>,
-        at: &str,
-        arguments: Map<String, Value>,
-    ) -> Option<Provider> {
+    fn plugin_provider(&mut self, p: &Map<String, Value>, at: &str) -> Option<Provider> {
         let spec = self.non_empty_string(
             p,
             at,
@@ -497,20 +904,72 @@ impl Checker {
             "func",
             "a plugin provider must name the activity (func)",
         );
+        let arguments = self.keyword_arguments(p, at);
+        let secrets = self.secret_scopes(p, at);
+        let timeout = self.seconds(p, at, "timeout", "provider timeout must be a number");
         let spec = spec?;
         let (plugin, version) = match spec.split_once('@') {
             Some((name, version)) => (name.to_string(), Some(version.to_string())),
             None => (spec, None),
         };
-        let timeout = self.optional_number(p, at, "timeout", "provider timeout must be a number");
         Some(Provider::Plugin(PluginCall {
             plugin,
             version,
             func: func?,
-            arguments,
+            arguments: arguments?,
             form: CallForm::Native,
             timeout,
+            secrets,
         }))
+    }
+
+    /// References replaced by the activities they name, with the fields the reference decides.
+    fn resolve(&mut self, entries: &[Entry], place: Place, targets: &Targets) -> Vec<Activity> {
+        let mut resolved = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match entry {
+                Entry::Activity(activity) => resolved.extend(activity.as_deref().cloned()),
+                Entry::Reference(r) if r.name.is_empty() => {}
+                Entry::Reference(r) => match targets.get(r.name.as_str()) {
+                    None => self.error(
+                        &format!("{}/ref", r.at),
+                        format!(
+                            "referenced activity '{}' could not be found in the experiment",
+                            r.name
+                        ),
+                    ),
+                    // The target is invalid and reported where it is.
+                    Some(None) => {}
+                    Some(Some(target)) => {
+                        let mut activity = (*target).clone();
+                        match place {
+                            Place::Hypothesis => {
+                                activity.tolerance = r.tolerance.clone();
+                                activity.retry = r.retry.or(activity.retry);
+                                activity.assert = None;
+                            }
+                            Place::Method
+                            | Place::Rollbacks
+                            | Place::ToleranceProbe
+                            | Place::Configuration => {
+                                if r.assert.is_some() && activity.kind == ActivityKind::Action {
+                                    self.error(&format!("{}/assert", r.at), ASSERT_ON_ACTION);
+                                }
+                                activity.tolerance = None;
+                                activity.retry = None;
+                                activity.background = r.background;
+                                activity.assert = match place {
+                                    Place::Method => r.assert.clone().or(activity.assert),
+                                    _ => None,
+                                };
+                            }
+                        }
+                        resolved.push(activity);
+                    }
+                },
+            }
+        }
+        resolved
     }
 
     fn non_empty_string(
@@ -529,137 +988,25 @@ impl Checker {
         }
     }
 
-    fn optional_number(
+    /// An optional non-negative number of seconds.
+    fn seconds(
         &mut self,
         obj: &Map<String, Value>,
         at: &str,
         key: &str,
         message: &str,
     ) -> Option<f64> {
-        let value = obj.get(key)?;
-        let number = value.as_f64();
-        if number.is_none() {
+        let value = obj.get(key).filter(|v| !v.is_null())?;
+        let seconds = value.as_f64().filter(|s| *s >= 0.0);
+        if seconds.is_none() {
             self.error(&format!("{at}/{key}"), message);
         }
-        number
+        seconds
     }
 }
 
-/// Python's `str()` of a JSON value, as Chaos Toolkit builds a process command line.
-fn python_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Null => "None".into(),
-        other => other.to_string(),
-    }
-}
+const ASSERT_ON_ACTION: &str =
+    "assert is a chaosrt extension for probes only: an action's output is not checked";
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn errors(raw: Value) -> Vec<String> {
-        validate(&raw)
-            .err()
-            .map(|e| e.0.iter().map(|e| e.to_string()).collect())
-            .unwrap_or_default()
-    }
-
-    #[test]
-    fn reports_every_error_with_its_pointer() {
-        let found = errors(json!({
-            "title": "",
-            "steady-state-hypothesis": {"title": "h", "probes": [
-                {"type": "probe", "name": "p", "provider": {"type": "http", "url": "http://x"}},
-                {"type": "probe", "name": "q", "tolerance": 1.5,
-                 "provider": {"type": "http", "url": "http://x"}}
-            ]},
-            "method": [
-                {"type": "action", "name": "a",
-                 "provider": {"type": "python", "module": "chaosk8s.pod.actions", "func": "terminate_pods"}},
-                {"type": "dance", "name": "b", "provider": {"type": "soap"}}
-            ]
-        }));
-        let expected_prefixes = [
-            "/title: experiment requires a title",
-            "/description: experiment requires a description",
-            "/steady-state-hypothesis/probes/1/tolerance: hypothesis probe tolerance must either",
-            "/steady-state-hypothesis/probes/0: hypothesis probe must have a tolerance entry",
-            "/method/0/provider/func: the python function 'chaosk8s.pod.actions.terminate_pods' has no chaosrt plugin",
-            "/method/1/type: 'dance' is not a supported activity type",
-            "/method/1/provider/type: unknown provider type 'soap'",
-        ];
-        assert_eq!(found.len(), expected_prefixes.len(), "{found:#?}");
-        for prefix in expected_prefixes {
-            assert!(
-                found.iter().any(|f| f.starts_with(prefix)),
-                "missing {prefix:?} in {found:#?}"
-            );
-        }
-    }
-
-    #[test]
-    fn method_is_required_but_may_be_empty() {
-        assert!(errors(json!({"title": "t", "description": "d"}))[0].starts_with("/method: "));
-        assert!(validate(&json!({"title": "t", "description": "d", "method": []})).is_ok());
-    }
-
-    #[test]
-    fn http_and_python_providers_become_plugin_calls() {
-        let e = validate(&json!({"title": "t", "description": "d", "method": [
-            {"type": "probe", "name": "h",
-             "provider": {"type": "http", "url": "http://127.0.0.1:1/", "timeout": [1, 2]}},
-            {"type": "action", "name": "m",
-             "provider": {"type": "python", "module": "os", "func": "rename",
-                          "arguments": {"src": "a", "dst": "b"}}}
-        ]}))
-        .unwrap();
-        let Provider::Plugin(http) = &e.method[0].provider else {
-            panic!()
-        };
-        assert_eq!(
-            (http.plugin.as_str(), http.func.as_str(), http.timeout),
-            ("http", "request", Some(3.0))
-        );
-        assert_eq!(http.arguments["url"], json!("http://127.0.0.1:1/"));
-        let Provider::Plugin(mv) = &e.method[1].provider else {
-            panic!()
-        };
-        assert_eq!((mv.plugin.as_str(), mv.func.as_str()), ("fs", "move"));
-    }
-
-    #[test]
-    fn python_alias_arguments_are_checked() {
-        let found = errors(json!({"title": "t", "description": "d", "method": [
-            {"type": "action", "name": "m",
-             "provider": {"type": "python", "module": "os", "func": "rename",
-                          "arguments": {"src": "a", "dest": "b"}}}
-        ]}));
-        assert_eq!(
-            found,
-            [
-                "/method/0/provider/arguments: os.rename requires the argument 'dst'",
-                "/method/0/provider/arguments/dest: os.rename takes no argument 'dest'",
-            ]
-        );
-    }
-
-    #[test]
-    fn process_arguments_follow_ctk() {
-        let e = validate(&json!({"title": "t", "description": "d", "method": [
-            {"type": "action", "name": "p",
-             "provider": {"type": "process", "path": "echo", "arguments": ["a", null, "", 3, true]}}
-        ]}))
-        .unwrap();
-        let Provider::Process(p) = &e.method[0].provider else {
-            panic!()
-        };
-        let ProcessArguments::List(args) = &p.arguments else {
-            panic!()
-        };
-        assert_eq!(args, &["a", "3", "True"]);
-    }
-}
+mod tests;

@@ -1,0 +1,183 @@
+//! `discover` and `init`: a discovery document of every activity the built-in and installed plugins
+//! offer, in Chaos Toolkit's discovery schema, and an experiment scaffolded from it.
+
+use crate::console::Console;
+use crate::engine::plugins::plugin_log;
+use crate::host::{ActivityKind, Host};
+use crate::registry::Registry;
+use serde_json::{Map, Value, json};
+
+/// Why discovery failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    #[error(transparent)]
+    Load(#[from] crate::host::LoadError),
+    /// `init` was asked for an activity the discovery does not list.
+    #[error(
+        "no {kind} '{name}' in the discovery; use PLUGIN.ACTIVITY as `chaosrt discover` lists it"
+    )]
+    Unknown { kind: &'static str, name: String },
+}
+
+/// Chaos Toolkit's portable type names for argument types.
+fn portable_type(t: &str) -> &'static str {
+    match t {
+        "string" => "string",
+        "integer" => "integer",
+        "number" => "number",
+        "boolean" => "boolean",
+        "object" => "mapping",
+        "list" => "list",
+        _ => "object",
+    }
+}
+
+/// The discovery document (`chaos discover` schema: `activities[{type, name, mod, doc, arguments}]`).
+pub async fn discover(
+    host: &Host,
+    registry: &Registry,
+    console: &Console,
+    system_info: bool,
+) -> Result<Value, DiscoveryError> {
+    let mut activities = Vec::new();
+    for entry in registry.list()? {
+        let bytes = registry.bytes(&entry)?;
+        let plugin = host
+            .load(&entry.name, &bytes, plugin_log(console, &entry.name))
+            .await?;
+        let m = &plugin.metadata;
+        for a in &m.activities {
+            let arguments: Vec<Value> = a
+                .arguments
+                .iter()
+                .map(|arg| {
+                    let mut spec = Map::new();
+                    spec.insert("name".into(), json!(arg.name));
+                    if let Some(default) = arg
+                        .default
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str::<Value>(d).ok())
+                    {
+                        spec.insert("default".into(), default);
+                    }
+                    spec.insert("type".into(), json!(portable_type(arg.type_name)));
+                    spec.insert("required".into(), json!(arg.required));
+                    Value::Object(spec)
+                })
+                .collect();
+            activities.push(json!({
+                "type": a.kind.as_str(),
+                "name": a.name,
+                "mod": m.name,
+                "plugin": format!("{}@{}", m.name, m.version),
+                "doc": a.description,
+                "arguments": arguments,
+            }));
+        }
+    }
+    let platform = json!({
+        "system": std::env::consts::OS,
+        "machine": std::env::consts::ARCH,
+    });
+    Ok(json!({
+        "chaoslib_version": concat!("chaosrt ", env!("CARGO_PKG_VERSION")),
+        "id": crate::host::cache::sha256_hex(chrono::Utc::now().to_rfc3339().as_bytes())[..32].to_string(),
+        "target": "chaosrt-plugins",
+        "date": crate::journal::iso(chrono::Utc::now()),
+        "platform": if system_info { platform } else { Value::Null },
+        "extension": {"name": "chaosrt", "version": env!("CARGO_PKG_VERSION")},
+        "activities": activities,
+        "system": null,
+    }))
+}
+
+/// An experiment using the named activities (`PLUGIN.ACTIVITY`): probes become the steady-state
+/// hypothesis (tolerance `true` as a placeholder to edit), actions the method. Required arguments get
+/// their default or a `TODO` placeholder, so the result validates and shows what to fill in.
+pub fn scaffold(
+    discovery: &Value,
+    title: &str,
+    probes: &[String],
+    actions: &[String],
+) -> Result<Value, DiscoveryError> {
+    let all = discovery["activities"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let find = |kind: &'static str, wanted: &str| -> Result<Value, DiscoveryError> {
+        all.iter()
+            .find(|a| {
+                a["type"] == kind
+                    && format!(
+                        "{}.{}",
+                        a["mod"].as_str().unwrap_or_default(),
+                        a["name"].as_str().unwrap_or_default()
+                    ) == wanted
+            })
+            .cloned()
+            .ok_or_else(|| DiscoveryError::Unknown {
+                kind,
+                name: wanted.to_string(),
+            })
+    };
+    let activity = |a: &Value| -> Value {
+        let mut arguments = Map::new();
+        for arg in a["arguments"].as_array().into_iter().flatten() {
+            if arg["required"] == json!(true) {
+                let name = arg["name"].as_str().unwrap_or_default();
+                let value = arg
+                    .get("default")
+                    .cloned()
+                    .unwrap_or_else(|| json!(format!("TODO: {name}")));
+                arguments.insert(name.to_string(), value);
+            }
+        }
+        json!({
+            "type": a["type"],
+            "name": format!("{}-{}", a["mod"].as_str().unwrap_or_default(), a["name"].as_str().unwrap_or_default()),
+            "provider": {"type": "plugin", "plugin": a["mod"], "func": a["name"], "arguments": arguments},
+        })
+    };
+    let mut hypothesis_probes = Vec::new();
+    for p in probes {
+        let mut probe = activity(&find("probe", p)?);
+        probe["tolerance"] = json!(true);
+        hypothesis_probes.push(probe);
+    }
+    let method = actions
+        .iter()
+        .map(|a| find("action", a).map(|a| activity(&a)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut experiment = json!({
+        "version": "1.0.0",
+        "title": title,
+        "description": "N/A",
+        "tags": [],
+    });
+    if !hypothesis_probes.is_empty() {
+        experiment["steady-state-hypothesis"] =
+            json!({"title": "TODO: what the steady state is", "probes": hypothesis_probes});
+    }
+    experiment["method"] = json!(method);
+    experiment["rollbacks"] = json!([]);
+    Ok(experiment)
+}
+
+/// The probes and actions `discover` lists, as `PLUGIN.ACTIVITY` names.
+pub fn names(discovery: &Value, kind: ActivityKind) -> Vec<String> {
+    discovery["activities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["type"] == kind.as_str())
+        .map(|a| {
+            format!(
+                "{}.{}",
+                a["mod"].as_str().unwrap_or_default(),
+                a["name"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
