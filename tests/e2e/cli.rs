@@ -173,3 +173,46 @@ fn a_plugin_for_another_contract_version_is_refused_naming_both_versions() {
     let listed = scratch.chaosrt().args(["plugin", "list"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&listed.stdout).contains("future"));
 }
+
+#[test]
+fn unknown_placeholders_and_undeclared_vars_are_warnings() {
+    let scratch = Scratch::new();
+    let experiment = json!({
+        "title": "t ${nobody}", "description": "d",
+        "configuration": {"declared": 1},
+        "method": [{"type": "action", "name": "a",
+                    "provider": {"type": "process", "path": "echo", "arguments": ["${output:nope/stdout}"]}}]
+    });
+    let outcome = scratch.run_with(&experiment, &["--var", "undeclared=x"]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    outcome.assert_line("WARNING ${nobody} is declared neither in the configuration nor in the secrets; it stays as written");
+    outcome.assert_line("WARNING ${output:nope/stdout} refers to no activity named 'nope' in this experiment; it stays as written");
+    assert!(
+        outcome.stderr.contains("The var 'undeclared' is ignored"),
+        "{}",
+        outcome.stderr
+    );
+    outcome.assert_line("INFO Running experiment: t ${nobody}");
+}
+
+#[test]
+fn an_experiment_is_loaded_from_a_url() {
+    let scratch = Scratch::new();
+    let server = crate::support::StatusServer::start(
+        200,
+        "application/json",
+        r#"{"title": "from a url", "description": "d", "method": []}"#,
+    );
+    let out = scratch
+        .chaosrt()
+        .args(["run", &server.url()])
+        .output()
+        .unwrap();
+    let outcome = Outcome::new(out, scratch.run_dir().join("journal.json"));
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    outcome.assert_line("INFO Running experiment: from a url");
+    assert_eq!(
+        outcome.journal()["experiment"]["title"],
+        json!("from a url")
+    );
+}

@@ -5,24 +5,28 @@
 //! journal is still written.
 
 mod activity;
+mod configure;
 pub mod grants;
 mod hypothesis;
+mod options;
 mod phase;
 pub mod plugins;
 pub mod prepare;
 mod process;
+mod signal;
 
 use crate::console::Console;
 use crate::experiment::{
-    CallForm, Experiment, HypothesisStrategy, Provider, Resolved, RollbackStrategy, Scope,
-    substitute,
+    Experiment, HypothesisStrategy, Resolved, RollbackStrategy, Scope, substitute,
 };
 use crate::host::Host;
 use crate::journal::{Journal, Status, SteadyState};
 use chrono::Utc;
 use hypothesis::Checked;
+pub use options::{Dry, RunOptions, StrategyFlags};
 pub use plugins::Plugins;
 use serde_json::{Map, Value};
+pub use signal::{Interrupt, interrupt_signal};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -33,57 +37,6 @@ pub struct Runtime {
     pub console: Console,
     /// The directory the built-in fs plugin is granted: where the operator runs the experiment.
     pub working_dir: PathBuf,
-}
-
-/// Which activities `--dry` skips.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Dry {
-    Probes,
-    Actions,
-    Activities,
-    Pause,
-}
-
-impl Dry {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dry::Probes => "probes",
-            Dry::Actions => "actions",
-            Dry::Activities => "activities",
-            Dry::Pause => "pause",
-        }
-    }
-}
-
-/// How to run: strategies after precedence (flag > experiment > settings > default), dry mode.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    pub hypothesis_strategy: HypothesisStrategy,
-    pub hypothesis_frequency: f64,
-    pub fail_fast: bool,
-    pub rollback_strategy: RollbackStrategy,
-    pub dry: Option<Dry>,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            hypothesis_strategy: HypothesisStrategy::Default,
-            hypothesis_frequency: 1.0,
-            fail_fast: false,
-            rollback_strategy: RollbackStrategy::Default,
-            dry: None,
-        }
-    }
-}
-
-/// A signal that ends the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Interrupt {
-    /// SIGINT (Ctrl-C).
-    Int,
-    /// SIGTERM.
-    Term,
 }
 
 /// State shared by the method and the continuous hypothesis running beside it.
@@ -231,76 +184,6 @@ impl Runtime {
         journal
     }
 
-    /// Dynamic configuration (`chaoslib/configuration.py::load_dynamic_configuration`): each probe's
-    /// result becomes its key's value before the run starts: a process's stripped stdout (when it
-    /// exits 0), an http call's body, a python function's return value. A probe that fails leaves its
-    /// key out, with Chaos Toolkit's warning.
-    async fn configure(
-        &self,
-        experiment: &Experiment,
-        plugins: &Plugins,
-        resolved: &Resolved,
-        options: &RunOptions,
-    ) -> Resolved {
-        let mut configured = resolved.clone();
-        let mut failed = false;
-        for (key, probe) in &experiment.dynamic_configuration {
-            let output = {
-                let run = Run::new(experiment, plugins, &configured, options);
-                self.call(probe, &run).await
-            };
-            let value = match (&probe.provider, output) {
-                (_, Err(message)) => Err(message),
-                (Provider::Process(_), Ok(out)) if out["status"] != 0 => {
-                    Err(format!("{}", out["stderr"]))
-                }
-                (Provider::Process(_), Ok(out)) => Ok(Value::String(
-                    out["stdout"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .trim()
-                        .to_string(),
-                )),
-                (Provider::Plugin(call), Ok(out)) if call.form == CallForm::Http => {
-                    Ok(out["body"].clone())
-                }
-                (Provider::Plugin(_), Ok(out)) => Ok(out),
-            };
-            match value {
-                Ok(value) => {
-                    configured.configuration.insert(key.clone(), value);
-                }
-                Err(message) => {
-                    self.console.debug(&format!(
-                        "Failed to load configuration '{}': {message}",
-                        probe.name
-                    ));
-                    failed = true;
-                }
-            }
-        }
-        if failed {
-            self.console.warning(
-                "Some of the dynamic configuration failed to be loaded.Please review the log file for \
-                 understanding what happened.",
-            );
-        }
-        configured
-    }
-
-    fn log_interrupt(&self, signal: Interrupt) {
-        match signal {
-            Interrupt::Int => self
-                .console
-                .warning("Received a termination signal (Ctrl-C)..."),
-            Interrupt::Term => {
-                self.console
-                    .warning("Caught SIGTERM signal, interrupting experiment now");
-                self.console.critical("SIGTERM signal received");
-            }
-        }
-    }
-
     /// The gate, the method (with the continuous hypothesis beside it) and the deviation check.
     async fn phases(&self, run: &Run<'_>, journal: &mut Journal, with_hypothesis: bool) {
         let strategy = run.options.hypothesis_strategy;
@@ -438,57 +321,4 @@ fn last_probe_name(state: &SteadyState) -> &str {
 /// A duration from seconds that may be negative or absurd in an experiment.
 pub(crate) fn seconds(s: f64) -> Duration {
     Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)
-}
-
-/// The strategies the operator asked for on the command line.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StrategyFlags {
-    pub hypothesis: Option<HypothesisStrategy>,
-    pub rollbacks: Option<RollbackStrategy>,
-}
-
-impl RunOptions {
-    /// Chaos Toolkit's precedence: the flag, else the experiment's `runtime` block, else the settings
-    /// file, else `default`. Its quirk is kept: when the experiment has a `runtime` block, both
-    /// strategies come from it, and a half it leaves out is `default`, not the settings' value.
-    pub fn strategies(
-        &mut self,
-        flags: StrategyFlags,
-        experiment: &Experiment,
-        settings: &crate::settings::Settings,
-    ) {
-        let (hypothesis, rollbacks) = match &experiment.runtime {
-            Some(block) => (block.hypothesis, block.rollbacks),
-            None => (settings.hypothesis_strategy, settings.rollback_strategy),
-        };
-        self.hypothesis_strategy = flags
-            .hypothesis
-            .or(hypothesis)
-            .unwrap_or(HypothesisStrategy::Default);
-        self.rollback_strategy = flags
-            .rollbacks
-            .or(rollbacks)
-            .unwrap_or(RollbackStrategy::Default);
-    }
-}
-
-/// Resolves when SIGINT or SIGTERM arrives.
-pub async fn interrupt_signal() -> Interrupt {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return Interrupt::Int;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => Interrupt::Int,
-            _ = term.recv() => Interrupt::Term,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        Interrupt::Int
-    }
 }

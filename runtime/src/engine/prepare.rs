@@ -4,9 +4,12 @@
 
 use super::plugins::{self, Plugins};
 use crate::console::Console;
-use crate::experiment::{Experiment, Invalid, Resolved, Vars, load_source, resolve, validate};
+use crate::experiment::{
+    Experiment, Invalid, Resolved, Scope, Vars, load_source, resolve, unknown_names, validate,
+};
 use crate::host::Host;
 use crate::registry::Registry;
+use serde_json::{Map, Value};
 
 /// An experiment ready to run.
 pub struct Prepared {
@@ -65,6 +68,7 @@ pub async fn prepare(
     for warning in &resolved.warnings {
         console.warning(warning);
     }
+    warn_unknown_names(&experiment, &resolved, console);
     match plugins::load(&experiment, host, registry, console, checks.validate).await {
         Ok(plugins) => Some(Prepared {
             experiment,
@@ -74,6 +78,47 @@ pub async fn prepare(
         Err(errors) => {
             report(Invalid(errors));
             None
+        }
+    }
+}
+
+/// Warns about `${name}` placeholders nothing will resolve (Chaos Toolkit leaves them verbatim without a
+/// word) and `${output:NAME}` references to activities the experiment does not have.
+fn warn_unknown_names(experiment: &Experiment, resolved: &Resolved, console: &Console) {
+    let mut configuration = resolved.configuration.clone();
+    for (key, _) in &experiment.dynamic_configuration {
+        configuration.insert(key.clone(), Value::Null);
+    }
+    let no_outputs = Map::new();
+    let scope = Scope {
+        configuration: &configuration,
+        secrets: &resolved.secrets,
+        outputs: &no_outputs,
+    };
+    // Declarations and prose are never substituted.
+    let mut substituted = experiment.raw.clone();
+    if let Some(map) = substituted.as_object_mut() {
+        for key in ["configuration", "secrets", "description"] {
+            map.remove(key);
+        }
+    }
+    let activity_names: Vec<&str> = super::plugins::activities_with_pointers(experiment)
+        .into_iter()
+        .map(|(_, a)| a.name.as_str())
+        .collect();
+    for name in unknown_names(&substituted, &scope) {
+        match name.strip_prefix("output:") {
+            Some(reference) => {
+                let activity = reference.split('/').next().unwrap_or_default();
+                if !activity_names.contains(&activity) {
+                    console.warning(&format!(
+                        "${{{name}}} refers to no activity named '{activity}' in this experiment; it stays as written"
+                    ));
+                }
+            }
+            None => console.warning(&format!(
+                "${{{name}}} is declared neither in the configuration nor in the secrets; it stays as written"
+            )),
         }
     }
 }

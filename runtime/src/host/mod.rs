@@ -11,10 +11,14 @@
 
 mod bindings;
 pub mod cache;
+mod error;
+mod metadata;
 pub mod policy;
 mod state;
 
 pub use bindings::Level;
+pub use error::{CallError, LoadError};
+pub use metadata::{ActivityKind, ActivitySpec, ArgumentSpec, Metadata};
 pub use policy::{Capability, DirGrant, Grants, Origin};
 pub use state::LogSink;
 
@@ -54,57 +58,6 @@ impl Default for Limits {
     }
 }
 
-/// The kind of an activity, as the plugin declares it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActivityKind {
-    Probe,
-    Action,
-}
-
-impl ActivityKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActivityKind::Probe => "probe",
-            ActivityKind::Action => "action",
-        }
-    }
-}
-
-/// One argument of an activity.
-#[derive(Debug, Clone)]
-pub struct ArgumentSpec {
-    pub name: String,
-    pub type_name: &'static str,
-    pub required: bool,
-    pub default: Option<String>,
-    pub description: String,
-}
-
-/// One activity a plugin offers.
-#[derive(Debug, Clone)]
-pub struct ActivitySpec {
-    pub name: String,
-    pub kind: ActivityKind,
-    pub description: String,
-    pub arguments: Vec<ArgumentSpec>,
-}
-
-/// What a plugin says about itself.
-#[derive(Debug, Clone)]
-pub struct Metadata {
-    pub name: String,
-    pub version: String,
-    pub description: String,
-    pub capabilities: Vec<Capability>,
-    pub activities: Vec<ActivitySpec>,
-}
-
-impl Metadata {
-    pub fn activity(&self, name: &str) -> Option<&ActivitySpec> {
-        self.activities.iter().find(|a| a.name == name)
-    }
-}
-
 /// A compiled, linked plugin, ready to be instantiated once per call.
 pub struct Plugin {
     pre: ChaosrtPluginPre<CallState>,
@@ -125,96 +78,6 @@ pub struct Call<'a> {
     pub secrets: &'a str,
     pub grants: Grants,
     pub limits: Limits,
-}
-
-/// Why a component could not be loaded as a plugin.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// The bytes are not a valid component, or cranelift could not compile them.
-    #[error("plugin '{name}' is not a valid WebAssembly component: {source:#}")]
-    Compile {
-        name: String,
-        source: wasmtime::Error,
-    },
-    /// The component does not export the plugin interface at all.
-    #[error(
-        "'{name}' is not a chaosrt plugin: it does not export `{PLUGIN_INTERFACE}@{CONTRACT_VERSION}` \
-         (build it with chaosrt-sdk or against wit/plugin.wit)"
-    )]
-    NotAPlugin { name: String },
-    /// The component was built for another version of the contract.
-    #[error(
-        "plugin '{name}' was built for chaosrt:plugin@{found}, but this chaosrt supports \
-         chaosrt:plugin@{CONTRACT_VERSION}; rebuild it against this version's wit/ (or chaosrt-sdk)"
-    )]
-    UnsupportedVersion { name: String, found: String },
-    /// The component imports something the host does not offer.
-    #[error("plugin '{name}' needs imports this host does not provide: {source:#}")]
-    Link {
-        name: String,
-        source: wasmtime::Error,
-    },
-    /// Asking the plugin for its metadata failed.
-    #[error("plugin '{name}' failed to describe itself: {source}")]
-    Metadata {
-        name: String,
-        source: Box<CallError>,
-    },
-}
-
-/// Why an activity call produced no output. Every message names the plugin and the activity.
-#[derive(Debug, thiserror::Error)]
-pub enum CallError {
-    /// The activity ran and failed: Chaos Toolkit's `ActivityFailed`; the plugin's own words.
-    #[error("{message}")]
-    Failed { message: String },
-    /// The plugin does not have the activity.
-    #[error("plugin '{plugin}' has no activity '{activity}'")]
-    UnknownActivity { plugin: String, activity: String },
-    /// The arguments did not fit.
-    #[error("plugin '{plugin}' activity '{activity}': invalid arguments: {message}")]
-    InvalidArguments {
-        plugin: String,
-        activity: String,
-        message: String,
-    },
-    /// The host refused an operation the plugin attempted.
-    #[error("plugin '{plugin}' activity '{activity}' was denied: {message}")]
-    Denied {
-        plugin: String,
-        activity: String,
-        message: String,
-    },
-    /// The call ran past its timeout and was stopped.
-    #[error("plugin '{plugin}' activity '{activity}' timed out after {seconds}s and was stopped")]
-    Timeout {
-        plugin: String,
-        activity: String,
-        seconds: f64,
-    },
-    /// The plugin tried to grow its memory past the cap.
-    #[error(
-        "plugin '{plugin}' activity '{activity}' exceeded its memory cap of {cap_mib} MiB and was stopped"
-    )]
-    MemoryCap {
-        plugin: String,
-        activity: String,
-        cap_mib: usize,
-    },
-    /// The plugin trapped (a panic, an out-of-bounds access, …).
-    #[error("plugin '{plugin}' activity '{activity}' crashed: {detail}")]
-    Trap {
-        plugin: String,
-        activity: String,
-        detail: String,
-    },
-    /// The output is too large or not JSON.
-    #[error("plugin '{plugin}' activity '{activity}' returned a bad output: {detail}")]
-    BadOutput {
-        plugin: String,
-        activity: String,
-        detail: String,
-    },
 }
 
 /// The plugin host. Cheap to share; create one per process.
@@ -293,7 +156,7 @@ impl Host {
         Ok(Plugin {
             pre,
             sha256,
-            metadata: convert_metadata(described),
+            metadata: Metadata::from(described),
             loaded_from,
         })
     }
@@ -541,62 +404,6 @@ fn check_contract_version(
             found,
         }),
         None => Err(LoadError::NotAPlugin { name: name.into() }),
-    }
-}
-
-fn convert_metadata(m: wit::PluginMetadata) -> Metadata {
-    let capabilities = m
-        .capabilities
-        .into_iter()
-        .map(|c| match c {
-            wit::Capability::Http(origin) => Capability::Http { origin },
-            wit::Capability::Filesystem(fs) => Capability::Filesystem {
-                path: fs.path,
-                writable: fs.writable,
-            },
-            wit::Capability::Kubernetes(k) => Capability::Kubernetes {
-                resource: k.resource,
-                verbs: k.verbs,
-            },
-        })
-        .collect();
-    let activities = m
-        .activities
-        .into_iter()
-        .map(|a| ActivitySpec {
-            name: a.name,
-            kind: match a.kind {
-                wit::ActivityKind::Probe => ActivityKind::Probe,
-                wit::ActivityKind::Action => ActivityKind::Action,
-            },
-            description: a.description,
-            arguments: a
-                .arguments
-                .into_iter()
-                .map(|arg| ArgumentSpec {
-                    name: arg.name,
-                    type_name: match arg.type_ {
-                        wit::ArgumentType::String => "string",
-                        wit::ArgumentType::Integer => "integer",
-                        wit::ArgumentType::Number => "number",
-                        wit::ArgumentType::Boolean => "boolean",
-                        wit::ArgumentType::Object => "object",
-                        wit::ArgumentType::List => "list",
-                        wit::ArgumentType::Any => "any",
-                    },
-                    required: arg.required,
-                    default: arg.default,
-                    description: arg.description,
-                })
-                .collect(),
-        })
-        .collect();
-    Metadata {
-        name: m.name,
-        version: m.version,
-        description: m.description,
-        capabilities,
-        activities,
     }
 }
 

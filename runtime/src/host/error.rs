@@ -1,0 +1,94 @@
+//! Why loading a plugin or calling an activity failed. Every message names the plugin (and the
+//! activity), because the operator reads them in a run log among many.
+
+use super::bindings::{CONTRACT_VERSION, PLUGIN_INTERFACE};
+
+/// Why a component could not be loaded as a plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are not a valid component, or cranelift could not compile them.
+    #[error("plugin '{name}' is not a valid WebAssembly component: {source:#}")]
+    Compile {
+        name: String,
+        source: wasmtime::Error,
+    },
+    /// The component does not export the plugin interface at all.
+    #[error(
+        "'{name}' is not a chaosrt plugin: it does not export `{PLUGIN_INTERFACE}@{CONTRACT_VERSION}` \
+         (build it with chaosrt-sdk or against wit/plugin.wit)"
+    )]
+    NotAPlugin { name: String },
+    /// The component was built for another version of the contract.
+    #[error(
+        "plugin '{name}' was built for chaosrt:plugin@{found}, but this chaosrt supports \
+         chaosrt:plugin@{CONTRACT_VERSION}; rebuild it against this version's wit/ (or chaosrt-sdk)"
+    )]
+    UnsupportedVersion { name: String, found: String },
+    /// The component imports something the host does not offer.
+    #[error("plugin '{name}' needs imports this host does not provide: {source:#}")]
+    Link {
+        name: String,
+        source: wasmtime::Error,
+    },
+    /// Asking the plugin for its metadata failed.
+    #[error("plugin '{name}' failed to describe itself: {source}")]
+    Metadata {
+        name: String,
+        source: Box<CallError>,
+    },
+}
+
+/// Why an activity call produced no output. Every message names the plugin and the activity.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The activity ran and failed: Chaos Toolkit's `ActivityFailed`; the plugin's own words.
+    #[error("{message}")]
+    Failed { message: String },
+    /// The plugin does not have the activity.
+    #[error("plugin '{plugin}' has no activity '{activity}'")]
+    UnknownActivity { plugin: String, activity: String },
+    /// The arguments did not fit.
+    #[error("plugin '{plugin}' activity '{activity}': invalid arguments: {message}")]
+    InvalidArguments {
+        plugin: String,
+        activity: String,
+        message: String,
+    },
+    /// The host refused an operation the plugin attempted.
+    #[error("plugin '{plugin}' activity '{activity}' was denied: {message}")]
+    Denied {
+        plugin: String,
+        activity: String,
+        message: String,
+    },
+    /// The call ran past its timeout and was stopped.
+    #[error("plugin '{plugin}' activity '{activity}' timed out after {seconds}s and was stopped")]
+    Timeout {
+        plugin: String,
+        activity: String,
+        seconds: f64,
+    },
+    /// The plugin tried to grow its memory past the cap.
+    #[error(
+        "plugin '{plugin}' activity '{activity}' exceeded its memory cap of {cap_mib} MiB and was stopped"
+    )]
+    MemoryCap {
+        plugin: String,
+        activity: String,
+        cap_mib: usize,
+    },
+    /// The plugin trapped (a panic, an out-of-bounds access, …).
+    #[error("plugin '{plugin}' activity '{activity}' crashed: {detail}")]
+    Trap {
+        plugin: String,
+        activity: String,
+        detail: String,
+    },
+    /// The output is too large or not JSON.
+    #[error("plugin '{plugin}' activity '{activity}' returned a bad output: {detail}")]
+    BadOutput {
+        plugin: String,
+        activity: String,
+        detail: String,
+    },
+}
