@@ -187,10 +187,9 @@ fn background_actions_run_concurrently() {
     }
 }
 
-/// SIGINT during the method: the run ends `interrupted`, exit 1, rollbacks are not played under the
-/// default strategy, and the journal is written.
-#[test]
-fn sigint_during_the_method_interrupts_and_writes_the_journal() {
+/// A signal during the method: the run ends `interrupted`, exit 1, rollbacks are not played under the
+/// default strategy, and the journal is written with what completed.
+fn interrupt_during_the_method(signal: &str, expected_lines: &[&str]) {
     let scratch = Scratch::new();
     let experiment = json!({
         "title": "t", "description": "d",
@@ -207,7 +206,7 @@ fn sigint_during_the_method_interrupts_and_writes_the_journal() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the long action has started, then interrupt.
+    // Wait until the long action has started, then send the signal.
     let stderr = child.stderr.take().unwrap();
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
     let mut log = String::new();
@@ -220,7 +219,7 @@ fn sigint_during_the_method_interrupts_and_writes_the_journal() {
         }
     }
     let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
@@ -230,20 +229,35 @@ fn sigint_during_the_method_interrupts_and_writes_the_journal() {
     }
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1), "{log}");
-    assert!(
-        log.contains("WARNING] Received a termination signal (Ctrl-C)..."),
-        "{log}"
-    );
+    for line in expected_lines {
+        assert!(log.contains(line), "{line:?} not in:\n{log}");
+    }
     assert!(
         log.contains("Experiment ended with status: interrupted"),
         "{log}"
     );
-    let journal: Value = serde_json::from_str(
-        &std::fs::read_to_string(scratch.run_dir().join("journal.json")).unwrap(),
-    )
-    .unwrap();
+    let journal = crate::support::read_json(scratch.run_dir().join("journal.json"));
     assert_eq!(journal["status"], json!("interrupted"));
     assert_eq!(journal["run"][0]["status"], json!("succeeded"));
     assert_eq!(journal["rollbacks"], json!([]));
     assert!(!scratch.run_dir().join("rollback-ran").exists());
+}
+
+#[test]
+fn sigint_during_the_method_interrupts_and_writes_the_journal() {
+    interrupt_during_the_method(
+        "-INT",
+        &["WARNING] Received a termination signal (Ctrl-C)..."],
+    );
+}
+
+#[test]
+fn sigterm_during_the_method_interrupts_and_writes_the_journal() {
+    interrupt_during_the_method(
+        "-TERM",
+        &[
+            "WARNING] Caught SIGTERM signal, interrupting experiment now",
+            "CRITICAL] SIGTERM signal received",
+        ],
+    );
 }
