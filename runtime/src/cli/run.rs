@@ -21,7 +21,7 @@ pub struct Args {
     /// Skip the up-front checks of activity arguments against the plugins.
     #[arg(long)]
     pub no_validation: bool,
-    /// Accepted for Chaos Toolkit compatibility: TLS verification when fetching SOURCE over https.
+    /// Accepted for Chaos Toolkit compatibility, not honoured yet: an https SOURCE is always verified.
     #[arg(long)]
     pub no_verify_tls: bool,
     /// When to play the rollbacks.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Accepted for Chaos Toolkit compatibility: TLS verification when fetching SOURCE over https.
+    /// Accepted for Chaos Toolkit compatibility, not honoured yet: an https SOURCE is always verified.
     #[arg(long)]
     pub no_verify_tls: bool,
     #[command(flatten)]
