@@ -8,4 +8,5 @@ mod compat;
 mod extensions;
 mod run;
 mod sandbox;
+mod tls;
 mod tutorial;

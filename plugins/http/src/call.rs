@@ -1,7 +1,7 @@
 //! Turns the activity's arguments into one checked request, before any I/O, so a bad argument fails as
 //! `InvalidArguments` naming it rather than half-way through a request.
 
-use chaosrt_sdk::http::{Request, Scheme, Url, form_urlencode};
+use chaosrt_sdk::http::{Request, Url, form_urlencode};
 use chaosrt_sdk::serde_json::{Map, Value};
 use chaosrt_sdk::{Arguments, Error};
 use std::time::Duration;
@@ -67,10 +67,6 @@ impl Call {
             expected_status: args.optional_u16("expected_status")?,
             max_retries: args.optional_u64("max_retries")?.unwrap_or(0),
         })
-    }
-
-    pub fn is_https(&self) -> bool {
-        self.url.scheme() == Scheme::Https
     }
 }
 
@@ -311,7 +307,6 @@ mod tests {
             "url": "https://h/", "verify_tls": false, "expected_status": 204, "max_retries": 2,
         }))
         .unwrap();
-        assert!(c.is_https());
         assert!(!c.verify_tls);
         assert_eq!(c.expected_status, Some(204));
         assert_eq!(c.max_retries, 2);

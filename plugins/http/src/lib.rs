@@ -12,7 +12,6 @@ use call::Call;
 use chaosrt_sdk::serde_json::{Value, json};
 use chaosrt_sdk::{
     Activity, ArgumentSpec, ArgumentType, Arguments, Capability, Context, Error, Metadata, Plugin,
-    log,
 };
 
 /// The plugin, as exported to the host.
@@ -71,7 +70,8 @@ fn arguments() -> Vec<ArgumentSpec> {
         ArgumentSpec::optional(
             "verify_tls",
             Boolean,
-            "Chaos Toolkit compatibility only: wasi:http always verifies TLS certificates.",
+            "Verify the server's TLS certificate. `false` is honoured by the host, which then sends \
+             this call's https requests itself without verification (wasi:http has no such switch).",
         )
         .with_default(json!(true)),
         ArgumentSpec::optional(
@@ -91,13 +91,6 @@ fn arguments() -> Vec<ArgumentSpec> {
 /// Runs the `request` activity.
 fn request(args: &Arguments) -> Result<Value, Error> {
     let call = Call::from_arguments(args)?;
-    if !call.verify_tls && call.is_https() {
-        log::warning(&format!(
-            "verify_tls is false, but wasi:http cannot turn TLS certificate verification off: \
-             it stays on for {}",
-            call.url_text
-        ));
-    }
     let response = send::send(&call)?;
     if let Some(expected) = call.expected_status
         && response.status != expected

@@ -16,13 +16,15 @@ pub fn for_call(
     for capability in granted {
         match capability {
             Capability::Http { origin } if origin == "*" => {
-                if let Some(o) = arguments
-                    .get("url")
-                    .and_then(Value::as_str)
-                    .and_then(Origin::parse)
-                {
-                    grants.http.push(o);
+                let url = arguments.get("url").and_then(Value::as_str);
+                let Some(o) = url.and_then(Origin::parse) else {
+                    continue;
+                };
+                // The call's own `verify_tls: false` (Chaos Toolkit's http provider field).
+                if arguments.get("verify_tls") == Some(&Value::Bool(false)) {
+                    grants.insecure_tls.push(o.clone());
                 }
+                grants.http.push(o);
             }
             Capability::Http { origin } => grants.http.extend(Origin::parse(origin)),
             Capability::Filesystem { path, writable } => {

@@ -12,6 +12,7 @@
 mod bindings;
 pub mod cache;
 mod error;
+mod insecure_tls;
 mod metadata;
 pub mod policy;
 mod state;

@@ -122,6 +122,8 @@ pub struct DirGrant {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grants {
     pub http: Vec<Origin>,
+    /// Granted HTTPS origins whose certificates are not verified (`verify_tls: false`).
+    pub insecure_tls: Vec<Origin>,
     pub dirs: Vec<DirGrant>,
 }
 
@@ -129,6 +131,11 @@ impl Grants {
     /// Whether an outbound request to `origin` is allowed.
     pub fn allows_http(&self, origin: &Origin) -> bool {
         self.http.iter().any(|granted| granted == origin)
+    }
+
+    /// Whether a request to `origin` may skip certificate verification: only an allowed origin.
+    pub fn allows_insecure_tls(&self, origin: &Origin) -> bool {
+        self.allows_http(origin) && self.insecure_tls.iter().any(|o| o == origin)
     }
 }
 
@@ -166,7 +173,7 @@ mod tests {
     fn http_grants_match_the_whole_origin() {
         let grants = Grants {
             http: vec![origin("http://127.0.0.1:8080")],
-            dirs: vec![],
+            ..Grants::default()
         };
         let table = [
             ("http://127.0.0.1:8080/health", true),
@@ -179,5 +186,26 @@ mod tests {
             assert_eq!(grants.allows_http(&origin(url)), allowed, "{url}");
         }
         assert!(!Grants::default().allows_http(&origin("http://127.0.0.1:8080")));
+    }
+
+    #[test]
+    fn insecure_tls_only_for_an_allowed_origin() {
+        let o = origin("https://127.0.0.1:8443");
+        let listed_only = Grants {
+            insecure_tls: vec![o.clone()],
+            ..Grants::default()
+        };
+        assert!(!listed_only.allows_insecure_tls(&o), "not allowed at all");
+        let both = Grants {
+            http: vec![o.clone()],
+            insecure_tls: vec![o.clone()],
+            ..Grants::default()
+        };
+        assert!(both.allows_insecure_tls(&o));
+        let verified = Grants {
+            http: vec![o.clone()],
+            ..Grants::default()
+        };
+        assert!(!verified.allows_insecure_tls(&o));
     }
 }

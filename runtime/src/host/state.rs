@@ -79,24 +79,29 @@ impl WasiHttpHooks for HttpGate {
             ));
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
+        let insecure =
+            Origin::of_uri(request.uri()).is_some_and(|o| self.grants.allows_insecure_tls(&o));
         Box::new(async move {
             use http_body_util::BodyExt;
+            if insecure {
+                return super::insecure_tls::send(request, options).await;
+            }
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((
                 response.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+                Box::new(io) as IoFuture,
             ))
         })
     }
 }
 
+/// The future wasi-http polls for errors on the request side of an exchange.
+pub type IoFuture = Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>;
+
 type SendFuture = Box<
     dyn Future<
             Output = Result<
-                (
-                    http::Response<wasmtime_wasi_http::WasiBody>,
-                    Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-                ),
+                (http::Response<wasmtime_wasi_http::WasiBody>, IoFuture),
                 wasmtime_wasi_http::Error,
             >,
         > + Send,

@@ -1,0 +1,88 @@
+//! `verify_tls: false` against a real HTTPS server on loopback whose certificate no one signed: the
+//! host sends that call itself without verification; without the flag the call fails.
+
+use crate::support::Scratch;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// An HTTPS server on 127.0.0.1 with a fresh self-signed certificate, answering 200 "secure".
+fn self_signed_server() -> u16 {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert = certified.cert.der().clone();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let Ok(connection) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                let mut tls = rustls::StreamOwned::new(connection, stream);
+                let mut reader = BufReader::new(&mut tls);
+                loop {
+                    let mut line = String::new();
+                    match reader.read_line(&mut line) {
+                        Ok(0) | Err(_) => return, // the client refused the certificate
+                        Ok(_) if line == "\r\n" => break,
+                        Ok(_) => {}
+                    }
+                }
+                let body = "secure";
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(response.as_bytes());
+                let _ = tls.flush();
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn verify_tls_false_reaches_a_self_signed_server_and_the_default_refuses_it() {
+    let scratch = Scratch::new();
+    let url = format!("https://127.0.0.1:{}/", self_signed_server());
+    let experiment = json!({
+        "title": "t", "description": "d",
+        "method": [
+            {"type": "probe", "name": "insecure", "provider": {"type": "http", "url": url, "verify_tls": false, "timeout": 5}},
+            {"type": "probe", "name": "verified", "provider": {"type": "http", "url": url, "timeout": 5}}
+        ]
+    });
+    let outcome = scratch.run(&experiment);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let journal = outcome.journal();
+    let insecure = &journal["run"][0];
+    assert_eq!(
+        insecure["status"],
+        json!("succeeded"),
+        "{insecure:#}\n{}",
+        outcome.stderr
+    );
+    assert_eq!(insecure["output"]["status"], json!(200));
+    assert_eq!(insecure["output"]["body"], json!("secure"));
+    let verified = &journal["run"][1];
+    assert_eq!(verified["status"], json!("failed"), "{verified:#}");
+    let exception = verified["exception"][0].as_str().unwrap();
+    assert!(
+        exception.contains(&format!("failed to connect to {url}")),
+        "{exception}"
+    );
+}
