@@ -13,3 +13,4 @@ pub mod host;
 pub mod journal;
 pub mod registry;
 pub mod settings;
+pub mod tls;

@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 
-/// An HTTPS server on 127.0.0.1 with a fresh self-signed certificate, answering 200 "secure".
-fn self_signed_server() -> u16 {
+/// An HTTPS server on 127.0.0.1 with a fresh self-signed certificate, answering 200 with `body`.
+fn self_signed_server(content_type: &'static str, body: &'static str) -> u16 {
     let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
     let cert = certified.cert.der().clone();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
@@ -40,9 +40,8 @@ fn self_signed_server() -> u16 {
                         Ok(_) => {}
                     }
                 }
-                let body = "secure";
                 let response = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = tls.write_all(response.as_bytes());
@@ -58,7 +57,10 @@ fn self_signed_server() -> u16 {
 #[test]
 fn verify_tls_false_reaches_a_self_signed_server_and_the_default_refuses_it() {
     let scratch = Scratch::new();
-    let url = format!("https://127.0.0.1:{}/", self_signed_server());
+    let url = format!(
+        "https://127.0.0.1:{}/",
+        self_signed_server("text/plain", "secure")
+    );
     let experiment = json!({
         "title": "t", "description": "d",
         "method": [
@@ -84,5 +86,33 @@ fn verify_tls_false_reaches_a_self_signed_server_and_the_default_refuses_it() {
     assert!(
         exception.contains(&format!("failed to connect to {url}")),
         "{exception}"
+    );
+}
+
+#[test]
+fn no_verify_tls_fetches_an_experiment_from_a_self_signed_server() {
+    let scratch = Scratch::new();
+    let experiment = r#"{"title": "over https", "description": "d", "method": []}"#;
+    let url = format!(
+        "https://127.0.0.1:{}/",
+        self_signed_server("application/json", experiment)
+    );
+    let refused = scratch.chaosrt().args(["run", &url]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(&format!("Failed to fetch the experiment from {url}")),
+        "{stderr}"
+    );
+    let out = scratch
+        .chaosrt()
+        .args(["run", "--no-verify-tls", &url])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Running experiment: over https"),
+        "{stderr}"
     );
 }

@@ -21,7 +21,7 @@ pub struct Args {
     /// Skip the up-front checks of activity arguments against the plugins.
     #[arg(long)]
     pub no_validation: bool,
-    /// Accepted for Chaos Toolkit compatibility, not honoured yet: an https SOURCE is always verified.
+    /// Do not verify the TLS certificate when fetching an https SOURCE.
     #[arg(long)]
     pub no_verify_tls: bool,
     /// When to play the rollbacks.
@@ -62,6 +62,7 @@ pub async fn run(
     let (host, registry) = super::host_and_registry()?;
     let checks = Checks {
         validate: !args.no_validation,
+        verify_tls: !args.no_verify_tls,
     };
     let Some(prepared) = prepare(&args.source, &vars, &host, &registry, &console, checks).await
     else {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Accepted for Chaos Toolkit compatibility, not honoured yet: an https SOURCE is always verified.
+    /// Do not verify the TLS certificate when fetching an https SOURCE.
     #[arg(long)]
     pub no_verify_tls: bool,
     #[command(flatten)]
@@ -25,7 +25,10 @@ pub async fn run(args: Args, console: Console) -> anyhow::Result<ExitCode> {
         &host,
         &registry,
         &console,
-        Checks { validate: true },
+        Checks {
+            validate: true,
+            verify_tls: !args.no_verify_tls,
+        },
     )
     .await;
     Ok(match prepared {

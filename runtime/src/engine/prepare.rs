@@ -24,6 +24,8 @@ pub struct Checks {
     /// `--no-validation` turns this off: no "Validating…" lines and no check of activity arguments
     /// against plugin metadata. chaosrt still needs a well-formed experiment to run it at all.
     pub validate: bool,
+    /// Check the certificate of an https source (`--no-verify-tls` turns it off).
+    pub verify_tls: bool,
 }
 
 /// Loads and checks `source`; `None` (after logging why) when it cannot run.
@@ -35,7 +37,7 @@ pub async fn prepare(
     console: &Console,
     checks: Checks,
 ) -> Option<Prepared> {
-    let raw = match load_source(source).await {
+    let raw = match load_source(source, checks.verify_tls).await {
         Ok(raw) => raw,
         Err(e) => {
             console.error(&e.to_string());

@@ -55,8 +55,9 @@ pub enum LoadError {
     ContentType { url: String, content_type: String },
 }
 
-/// Loads `source`: an existing local path, else an `http(s)://` URL.
-pub async fn load_source(source: &str) -> Result<Value, LoadError> {
+/// Loads `source`: an existing local path, else an `http(s)://` URL (whose certificate is checked
+/// unless `verify_tls` is false: `--no-verify-tls`).
+pub async fn load_source(source: &str, verify_tls: bool) -> Result<Value, LoadError> {
     let path = Path::new(source);
     if path.exists() {
         return load_file(path);
@@ -65,7 +66,7 @@ pub async fn load_source(source: &str) -> Result<Value, LoadError> {
         None => Err(LoadError::Missing(path.to_path_buf())),
         Some(scheme) if scheme == "http" || scheme == "https" => {
             let token = std::env::var(BEARER_TOKEN_VAR).ok();
-            fetch(source, token.as_deref()).await
+            fetch(source, token.as_deref(), verify_tls).await
         }
         Some(scheme) => Err(LoadError::Scheme(scheme)),
     }
@@ -160,12 +161,16 @@ fn url_scheme(source: &str) -> Option<String> {
 
 /// GET `url` as Chaos Toolkit does (with `Authorization: bearer <token>` when there is a token) and
 /// parse the body by its Content-Type.
-async fn fetch(url: &str, bearer_token: Option<&str>) -> Result<Value, LoadError> {
+async fn fetch(
+    url: &str,
+    bearer_token: Option<&str>,
+    verify_tls: bool,
+) -> Result<Value, LoadError> {
     let fetch_error = |source| LoadError::Fetch {
         url: url.to_string(),
         source,
     };
-    let client = http_client().map_err(fetch_error)?;
+    let client = http_client(verify_tls).map_err(fetch_error)?;
     let mut request = client
         .get(url)
         .header(
@@ -217,13 +222,17 @@ fn parse_body(body: &str, content_type: &str, url: &str) -> Result<Value, LoadEr
 /// A client on rustls with the `ring` provider, which the workspace already builds for
 /// wasmtime-wasi-http (reqwest's default provider, aws-lc-rs, would add a C build), and the
 /// platform's certificate verifier as reqwest's default TLS setup uses.
-fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+fn http_client(verify_tls: bool) -> Result<reqwest::Client, reqwest::Error> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|builder| builder.with_platform_verifier())
-        .map(|builder| builder.with_no_client_auth());
+    let tls = if verify_tls {
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| builder.with_platform_verifier())
+            .map(|builder| builder.with_no_client_auth())
+    } else {
+        crate::tls::unverified_client_config()
+    };
     let builder = reqwest::Client::builder();
     match tls {
         Ok(tls) => builder.tls_backend_preconfigured(tls),
@@ -291,12 +300,12 @@ mod tests {
 
     #[tokio::test]
     async fn missing_paths_and_other_schemes_use_ctk_wording() {
-        let err = load_source("/nonexistent/e.json")
+        let err = load_source("/nonexistent/e.json", true)
             .await
             .unwrap_err()
             .to_string();
         assert_eq!(err, "Path \"/nonexistent/e.json\" does not exist.");
-        let err = load_source("ftp://example.com/e.json")
+        let err = load_source("ftp://example.com/e.json", true)
             .await
             .unwrap_err()
             .to_string();
@@ -344,7 +353,11 @@ mod tests {
         ];
         for (content_type, body, expected) in cases {
             let (url, server) = serve_once("200 OK", content_type, body);
-            assert_eq!(load_source(&url).await.unwrap(), expected, "{content_type}");
+            assert_eq!(
+                load_source(&url, true).await.unwrap(),
+                expected,
+                "{content_type}"
+            );
             let request = server.join().unwrap();
             assert!(
                 request.contains("accept: application/json, application/x-yaml"),
@@ -352,25 +365,25 @@ mod tests {
             );
         }
         let (url, server) = serve_once("200 OK", "application/json", "{}");
-        fetch(&url, Some(" tok \n")).await.unwrap();
+        fetch(&url, Some(" tok \n"), true).await.unwrap();
         let request = server.join().unwrap();
         assert!(
             request.contains("authorization: bearer tok\r\n"),
             "{request}"
         );
         let (url, server) = serve_once("200 OK", "text/html", "<html/>");
-        let err = load_source(&url).await.unwrap_err().to_string();
+        let err = load_source(&url, true).await.unwrap_err().to_string();
         assert!(
             err.contains("cannot read a response of Content-Type 'text/html'"),
             "{err}"
         );
         server.join().unwrap();
         let (url, server) = serve_once("404 Not Found", "text/plain", "nope");
-        let err = load_source(&url).await.unwrap_err().to_string();
+        let err = load_source(&url, true).await.unwrap_err().to_string();
         assert_eq!(err, "Failed to fetch the experiment: 404: nope");
         server.join().unwrap();
         let (url, server) = serve_once("200 OK", "application/json", "{\"a\": }");
-        let err = load_source(&url).await.unwrap_err().to_string();
+        let err = load_source(&url, true).await.unwrap_err().to_string();
         assert!(
             err.starts_with(&format!("{url}:1:7: invalid JSON: ")),
             "{err}"
