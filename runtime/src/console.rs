@@ -41,6 +41,14 @@ pub struct Console {
     min: Level,
     colour: bool,
     mask: Mask,
+    file: Option<LogFile>,
+}
+
+/// The log file (Chaos Toolkit's `chaostoolkit.log`): every line at or above its level, plain text.
+#[derive(Debug, Clone)]
+struct LogFile {
+    min: Level,
+    file: std::sync::Arc<std::sync::Mutex<std::fs::File>>,
 }
 
 impl Console {
@@ -49,7 +57,22 @@ impl Console {
             min: if verbose { Level::Debug } else { Level::Info },
             colour: std::io::stderr().is_terminal(),
             mask: Mask::default(),
+            file: None,
         }
+    }
+
+    /// The same console, also appending every line at `min` or above to `path`, as Chaos Toolkit's
+    /// `--log-file` does.
+    pub fn with_file(self, path: &std::path::Path, min: Level) -> std::io::Result<Console> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        let file = Some(LogFile {
+            min,
+            file: std::sync::Arc::new(std::sync::Mutex::new(file)),
+        });
+        Ok(Console { file, ..self })
     }
 
     /// The same console, hiding `mask`'s secrets in every line.
@@ -61,11 +84,19 @@ impl Console {
     }
 
     pub fn log(&self, level: Level, message: &str) {
-        if level < self.min {
+        let to_file = self.file.as_ref().filter(|f| level >= f.min);
+        if level < self.min && to_file.is_none() {
             return;
         }
         let message = self.mask.apply(message);
         let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
+        if let Some(log) = to_file {
+            let line = format!("[{now} {}] [chaosrt] {message}\n", level.name());
+            let _ = log.file.lock().map(|mut f| f.write_all(line.as_bytes()));
+        }
+        if level < self.min {
+            return;
+        }
         let line = if self.colour {
             format!(
                 "{}[{now} {}]\x1b[0m {message}\n",

@@ -216,3 +216,50 @@ fn an_experiment_is_loaded_from_a_url() {
         json!("from a url")
     );
 }
+
+#[test]
+fn the_log_file_gets_every_line_down_to_debug_unless_disabled() {
+    let experiment = json!({
+        "title": "logged", "description": "d",
+        "method": [{"type": "probe", "name": "echo",
+                    "provider": {"type": "process", "path": "echo", "arguments": ["hi"]}}]
+    });
+    let scratch = Scratch::new();
+    let outcome = scratch.run(&experiment);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let log = std::fs::read_to_string(scratch.run_dir().join("chaostoolkit.log")).unwrap();
+    assert!(
+        log.contains("INFO] [chaosrt] Running experiment: logged"),
+        "{log}"
+    );
+    assert!(
+        log.contains("DEBUG] [chaosrt]   => succeeded with"),
+        "{log}"
+    );
+    assert!(
+        !outcome.stderr.contains("DEBUG"),
+        "the console stays at INFO"
+    );
+
+    let quiet = Scratch::new();
+    let outcome = quiet.run_with(&experiment, &["--no-log-file"]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert!(!quiet.run_dir().join("chaostoolkit.log").exists());
+
+    let elsewhere = quiet.dir.path().join("elsewhere.log");
+    let outcome = quiet.run_with(
+        &experiment,
+        &[
+            "--log-file",
+            elsewhere.to_str().unwrap(),
+            "--log-file-level",
+            "warning",
+        ],
+    );
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&elsewhere).unwrap(),
+        "",
+        "nothing at warning level or above"
+    );
+}

@@ -121,6 +121,9 @@ fn secrets_never_reach_the_log_or_the_journal() {
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     let journal_text = std::fs::read_to_string(scratch.run_dir().join("journal.json")).unwrap();
     assert!(!journal_text.contains("s3cr3t-t0ken"), "{journal_text}");
+    let log_file = std::fs::read_to_string(scratch.run_dir().join("chaostoolkit.log")).unwrap();
+    assert!(log_file.contains("token=***"), "{log_file}");
+    assert!(!log_file.contains("s3cr3t-t0ken"), "{log_file}");
     assert!(
         !outcome.stderr.contains("s3cr3t-t0ken"),
         "{}",

@@ -8,7 +8,7 @@ mod run;
 mod validate;
 mod vars;
 
-use crate::console::Console;
+use crate::console::{Console, Level};
 use crate::host::Host;
 use crate::registry::Registry;
 use clap::{Parser, Subcommand};
@@ -24,6 +24,20 @@ struct Cli {
     /// The settings file (default: `settings.yaml` in the user config dir, e.g. ~/.config/chaosrt).
     #[arg(long, global = true, value_name = "PATH")]
     settings: Option<std::path::PathBuf>,
+    /// File path where to write the command's log.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        default_value = "chaostoolkit.log"
+    )]
+    log_file: std::path::PathBuf,
+    /// Disable logging to file entirely.
+    #[arg(long, global = true)]
+    no_log_file: bool,
+    /// File logging level.
+    #[arg(long, global = true, value_enum, default_value = "debug")]
+    log_file_level: FileLevel,
     /// Accepted for Chaos Toolkit compatibility; chaosrt never checks for new versions.
     #[arg(long, global = true, hide = true)]
     no_version_check: bool,
@@ -46,10 +60,37 @@ enum Command {
     Plugin(plugin::Command),
 }
 
+/// `--log-file-level` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FileLevel {
+    Debug,
+    Info,
+    Warning,
+    Error,
+}
+
 /// Entry point of the `chaosrt` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let console = Console::new(cli.verbose);
+    let mut console = Console::new(cli.verbose);
+    if !cli.no_log_file {
+        let level = match cli.log_file_level {
+            FileLevel::Debug => Level::Debug,
+            FileLevel::Info => Level::Info,
+            FileLevel::Warning => Level::Warning,
+            FileLevel::Error => Level::Error,
+        };
+        console = match console.clone().with_file(&cli.log_file, level) {
+            Ok(with_file) => with_file,
+            Err(e) => {
+                console.warning(&format!(
+                    "cannot write the log file {}: {e}",
+                    cli.log_file.display()
+                ));
+                console
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
