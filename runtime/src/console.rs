@@ -42,6 +42,8 @@ pub struct Console {
     colour: bool,
     mask: Mask,
     file: Option<LogFile>,
+    /// `--log-format json`: one JSON object per line, tagged with this run's context id.
+    json: Option<std::sync::Arc<str>>,
 }
 
 /// The log file (Chaos Toolkit's `chaostoolkit.log`): every line at or above its level, plain text.
@@ -58,6 +60,27 @@ impl Console {
             colour: std::io::stderr().is_terminal(),
             mask: Mask::default(),
             file: None,
+            json: None,
+        }
+    }
+
+    /// The same console printing Chaos Toolkit's `--log-format json` lines: `process`, `asctime`,
+    /// `levelname`, `module`, `lineno`, `message`, `context_id`, `timestamp`.
+    pub fn json(self) -> Console {
+        let seed = format!("{}-{:?}", std::process::id(), std::time::SystemTime::now());
+        let h = crate::host::cache::sha256_hex(seed.as_bytes());
+        let id = format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        );
+        Console {
+            json: Some(id.into()),
+            colour: false,
+            ..self
         }
     }
 
@@ -97,7 +120,20 @@ impl Console {
         if level < self.min {
             return;
         }
-        let line = if self.colour {
+        let line = if let Some(context_id) = &self.json {
+            let now = chrono::Local::now();
+            let line = serde_json::json!({
+                "process": std::process::id(),
+                "asctime": now.format("%Y-%m-%d %H:%M:%S,%3f").to_string(),
+                "levelname": level.name(),
+                "module": "chaosrt",
+                "lineno": 0,
+                "message": message,
+                "context_id": context_id.as_ref(),
+                "timestamp": crate::journal::iso(now.to_utc()),
+            });
+            format!("{line}\n")
+        } else if self.colour {
             format!(
                 "{}[{now} {}]\x1b[0m {message}\n",
                 level.colour(),

@@ -263,3 +263,68 @@ fn the_log_file_gets_every_line_down_to_debug_unless_disabled() {
         "nothing at warning level or above"
     );
 }
+
+#[test]
+fn log_format_json_prints_one_object_per_line_with_ctk_keys() {
+    let scratch = Scratch::new();
+    let experiment = json!({"title": "as json", "description": "d", "method": []});
+    let outcome = scratch.run_with(&experiment, &["--log-format", "json"]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let lines: Vec<serde_json::Value> = outcome
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let keys: Vec<&str> = lines[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "process",
+            "asctime",
+            "levelname",
+            "module",
+            "lineno",
+            "message",
+            "context_id",
+            "timestamp"
+        ]
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "Running experiment: as json" && l["levelname"] == "INFO")
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["context_id"] == lines[0]["context_id"])
+    );
+}
+
+#[test]
+fn change_dir_runs_the_command_elsewhere_and_keeps_the_log_file_here() {
+    let scratch = Scratch::new();
+    let elsewhere = scratch.dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let experiment = json!({"title": "moved", "description": "d", "method": []});
+    std::fs::write(elsewhere.join("e.json"), experiment.to_string()).unwrap();
+    let out = scratch
+        .chaosrt()
+        .arg("--change-dir")
+        .arg(&elsewhere)
+        .args(["run", "e.json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(elsewhere.join("journal.json").exists());
+    assert!(scratch.run_dir().join("chaostoolkit.log").exists());
+}

@@ -32,6 +32,13 @@ struct Cli {
         default_value = "chaostoolkit.log"
     )]
     log_file: std::path::PathBuf,
+    /// Change directory before running the command (the log file is opened first, as in Chaos
+    /// Toolkit).
+    #[arg(long, global = true, value_name = "DIR")]
+    change_dir: Option<std::path::PathBuf>,
+    /// Console logging format.
+    #[arg(long, global = true, value_enum, default_value = "string")]
+    log_format: LogFormat,
     /// Disable logging to file entirely.
     #[arg(long, global = true)]
     no_log_file: bool,
@@ -60,6 +67,13 @@ enum Command {
     Plugin(plugin::Command),
 }
 
+/// `--log-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    String,
+    Json,
+}
+
 /// `--log-file-level` values.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum FileLevel {
@@ -73,6 +87,9 @@ enum FileLevel {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut console = Console::new(cli.verbose);
+    if cli.log_format == LogFormat::Json {
+        console = console.json();
+    }
     if !cli.no_log_file {
         let level = match cli.log_file_level {
             FileLevel::Debug => Level::Debug,
@@ -101,6 +118,15 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(dir) = &cli.change_dir
+        && let Err(e) = std::env::set_current_dir(dir)
+    {
+        console.error(&format!(
+            "cannot change directory to {}: {e}",
+            dir.display()
+        ));
+        return ExitCode::from(1);
+    }
     let settings_path = cli.settings.clone().or_else(crate::settings::default_path);
     let outcome = runtime.block_on({
         let console = console.clone();
