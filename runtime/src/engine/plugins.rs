@@ -25,10 +25,6 @@ impl Plugins {
         self.loaded
             .get(&(call.plugin.clone(), call.version.clone()))
     }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Loaded> {
-        self.loaded.values()
-    }
 }
 
 /// Every activity of the experiment with its JSON pointer, tolerance probes included.

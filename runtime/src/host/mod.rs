@@ -27,7 +27,6 @@ use bindings::{CONTRACT_VERSION, ChaosrtPluginPre, PLUGIN_INTERFACE, wit};
 use cache::CompileCache;
 use state::{CallState, Denials, HttpGate, MemoryCap};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
@@ -422,6 +421,3 @@ fn spawn_epoch_ticker(engine: &Engine) {
         })
         .expect("spawning the epoch thread");
 }
-
-/// Shared handle, so one host serves concurrent activity calls.
-pub type SharedHost = Arc<Host>;
