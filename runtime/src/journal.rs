@@ -154,16 +154,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn keys_come_in_chaos_toolkit_order() {
-        let journal = Journal::start(&json!({"title": "t"}), None);
-        let value = serde_json::to_value(&journal).unwrap();
-        let keys: Vec<&str> = value
+    fn keys(value: &Value) -> Vec<&str> {
+        value
             .as_object()
             .unwrap()
             .keys()
             .map(String::as_str)
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn keys_come_in_chaos_toolkit_order() {
+        let journal = Journal::start(&json!({"title": "t"}), None);
+        let value = serde_json::to_value(&journal).unwrap();
+        let keys = keys(&value);
         assert_eq!(
             keys,
             [
@@ -201,12 +205,7 @@ mod tests {
             tolerance_met: None,
         };
         let value = serde_json::to_value(&run).unwrap();
-        let keys: Vec<&str> = value
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = keys(&value);
         assert_eq!(
             keys,
             [
