@@ -138,13 +138,7 @@ impl Runtime {
                 ))
             };
         }
-        let outputs = run.outputs.lock().unwrap().clone();
-        let scope = crate::experiment::Scope {
-            configuration: &run.resolved.configuration,
-            secrets: &run.resolved.secrets,
-            outputs: &outputs,
-        };
-        match tolerance.check(output, &scope) {
+        match run.with_scope(|scope| tolerance.check(output, scope)) {
             Ok(true) => Verdict::Met,
             Ok(false) => {
                 Verdict::NotMet(format!("expected {} but got {got}", tolerance.describe()))

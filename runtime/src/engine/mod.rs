@@ -77,15 +77,20 @@ impl<'a> Run<'a> {
         *self.status.lock().unwrap() = Some(status);
     }
 
-    /// Substitutes `${…}` in `value` from configuration, secrets and earlier outputs.
-    pub fn substitute(&self, value: &Value) -> Value {
-        let outputs = self.outputs.lock().unwrap().clone();
-        let scope = Scope {
+    /// Calls `f` with what `${…}` resolves from: configuration, secrets and earlier outputs (read in
+    /// place, under the outputs lock, rather than copied per call).
+    pub fn with_scope<R>(&self, f: impl FnOnce(&Scope) -> R) -> R {
+        let outputs = self.outputs.lock().unwrap();
+        f(&Scope {
             configuration: &self.resolved.configuration,
             secrets: &self.resolved.secrets,
             outputs: &outputs,
-        };
-        substitute(value, &scope)
+        })
+    }
+
+    /// Substitutes `${…}` in `value` from configuration, secrets and earlier outputs.
+    pub fn substitute(&self, value: &Value) -> Value {
+        self.with_scope(|scope| substitute(value, scope))
     }
 
     /// Whether Chaos Toolkit would substitute provider arguments at all: only when there is

@@ -241,7 +241,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn maps() -> (Map<String, Value>, Map<String, Value>, Map<String, Value>) {
+    /// Configuration, secrets and outputs for the tests, and the scope over them.
+    struct Maps(Map<String, Value>, Map<String, Value>, Map<String, Value>);
+
+    impl Maps {
+        fn scope(&self) -> Scope<'_> {
+            Scope {
+                configuration: &self.0,
+                secrets: &self.1,
+                outputs: &self.2,
+            }
+        }
+    }
+
+    fn maps() -> Maps {
         let Value::Object(configuration) = json!({
             "who": "bob", "n": 200, "f": 1.5, "big": 1e16, "small": 1e-5, "t": true, "none": null,
             "d": {"a": [1, "x", true, null]}, "l": ["a", 1], "e": ""
@@ -260,19 +273,15 @@ mod tests {
         }) else {
             unreachable!()
         };
-        (configuration, secrets, outputs)
+        Maps(configuration, secrets, outputs)
     }
 
     #[test]
     fn follows_chaoslib_substitute() {
         // Every expectation below was produced by `chaoslib.substitute` (chaostoolkit-lib 1.44.0)
         // with the same configuration and secrets.
-        let (configuration, secrets, outputs) = maps();
-        let scope = Scope {
-            configuration: &configuration,
-            secrets: &secrets,
-            outputs: &outputs,
-        };
+        let maps = maps();
+        let scope = maps.scope();
         let cases = [
             ("${who}", json!("bob")),
             ("$who", json!("bob")),
@@ -321,12 +330,8 @@ mod tests {
 
     #[test]
     fn outputs_of_earlier_activities() {
-        let (configuration, secrets, outputs) = maps();
-        let scope = Scope {
-            configuration: &configuration,
-            secrets: &secrets,
-            outputs: &outputs,
-        };
+        let maps = maps();
+        let scope = maps.scope();
         let cases = [
             (
                 "${output:get-user}",
@@ -354,12 +359,8 @@ mod tests {
 
     #[test]
     fn unknown_names_are_reported_once() {
-        let (configuration, secrets, outputs) = maps();
-        let scope = Scope {
-            configuration: &configuration,
-            secrets: &secrets,
-            outputs: &outputs,
-        };
+        let maps = maps();
+        let scope = maps.scope();
         let value =
             json!({"a": "${who} ${nope} $alsonope ${nope}", "b": ["${output:x/y}", "${k}"]});
         assert_eq!(unknown_names(&value, &scope), ["nope", "output:x/y"]);
