@@ -85,12 +85,12 @@ impl Console {
     }
 
     /// The same console, also appending every line at `min` or above to `path`, as Chaos Toolkit's
-    /// `--log-file` does.
+    /// `--log-file` does. The file is opened without following links: a plugin granted the working
+    /// directory may have planted `chaostoolkit.log -> ../victim` there.
     pub fn with_file(self, path: &std::path::Path, min: Level) -> std::io::Result<Console> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        let file = crate::fsutil::open_own(path, &options)?;
         let file = Some(LogFile {
             min,
             file: std::sync::Arc::new(std::sync::Mutex::new(file)),
@@ -106,12 +106,15 @@ impl Console {
         }
     }
 
+    /// Writes one line. Control characters in `message` are escaped, whoever wrote it, so a line is
+    /// always exactly one line and nothing in it is obeyed by the terminal.
     pub fn log(&self, level: Level, message: &str) {
         let to_file = self.file.as_ref().filter(|f| level >= f.min);
         if level < self.min && to_file.is_none() {
             return;
         }
-        let message = self.mask.apply(message);
+        let masked = self.mask.apply(message);
+        let message = crate::escape::escape(&masked);
         let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
         if let Some(log) = to_file {
             let line = format!("[{now} {}] [chaosrt] {message}\n", level.name());
@@ -146,6 +149,17 @@ impl Console {
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 
+    /// `value` as JSON text for a log line, secrets hidden in the value before it is serialised (a
+    /// secret with a `"` in it is no longer findable in the JSON text).
+    pub fn json_text(&self, value: &serde_json::Value) -> String {
+        self.masked(value).to_string()
+    }
+
+    /// `value` with this console's secrets hidden.
+    pub fn masked(&self, value: &serde_json::Value) -> serde_json::Value {
+        self.mask.apply_json(value)
+    }
+
     pub fn debug(&self, m: &str) {
         self.log(Level::Debug, m)
     }
@@ -164,7 +178,9 @@ impl Console {
 }
 
 /// Secret values to hide. Chaos Toolkit prints and journals secrets in clear; chaosrt replaces every
-/// occurrence with `***`, longest first so a secret that contains another is hidden whole.
+/// occurrence with `***`, longest first so a secret that contains another is hidden whole. Values are
+/// masked where they are written: inside each JSON string (never in keys, so a secret `probe` does not
+/// turn `"probes"` into `"***s"`), a number equal to a numeric secret, and the text of a log line.
 #[derive(Debug, Clone, Default)]
 pub struct Mask(std::sync::Arc<Vec<String>>);
 
@@ -188,7 +204,8 @@ impl Mask {
         std::borrow::Cow::Owned(out)
     }
 
-    /// `value` with secrets hidden in every string (keys included).
+    /// `value` with secrets hidden in every string value and every number equal to a numeric secret;
+    /// object keys are structure, not data, and stay.
     pub fn apply_json(&self, value: &serde_json::Value) -> serde_json::Value {
         use serde_json::Value;
         if self.0.is_empty() {
@@ -196,10 +213,11 @@ impl Mask {
         }
         match value {
             Value::String(s) => Value::String(self.apply(s).into_owned()),
+            Value::Number(n) if self.0.contains(&n.to_string()) => Value::String("***".into()),
             Value::Array(items) => Value::Array(items.iter().map(|v| self.apply_json(v)).collect()),
             Value::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(k, v)| (self.apply(k).into_owned(), self.apply_json(v)))
+                    .map(|(k, v)| (k.clone(), self.apply_json(v)))
                     .collect(),
             ),
             other => other.clone(),
@@ -221,8 +239,22 @@ mod tests {
         );
         assert_eq!(
             mask.apply_json(&json!({"k": ["x abc y", 3], "abcdef": true})),
-            json!({"k": ["x *** y", 3], "***": true})
+            json!({"k": ["x *** y", 3], "abcdef": true})
         );
         assert_eq!(Mask::default().apply("abc"), "abc");
+    }
+
+    #[test]
+    fn numbers_and_json_escaped_secrets_are_masked_as_values() {
+        let mask = Mask::new(vec!["4242".into(), "a\"b\\c".into(), "probe".into()]);
+        let value = json!({"probes": [4242, 42, "say a\"b\\c"], "n": 4242.5});
+        let masked = mask.apply_json(&value);
+        assert_eq!(masked, json!({"probes": ["***", 42, "say ***"], "n": 4242.5}));
+        // Serialised after masking, nothing of the secret is left to find in the JSON text.
+        let console = Console::new(false).masking(mask);
+        assert_eq!(
+            console.json_text(&value),
+            r#"{"probes":["***",42,"say ***"],"n":4242.5}"#
+        );
     }
 }

@@ -25,16 +25,16 @@ pub fn default_path() -> Option<PathBuf> {
 }
 
 impl Settings {
-    /// Reads `path`; a file that does not exist gives empty settings.
+    /// Reads `path` (never through a link); a file that does not exist gives empty settings.
     pub fn load(path: &Path) -> Result<Settings, SettingsError> {
-        if !path.exists() {
+        if path.symlink_metadata().is_err() {
             return Ok(Settings::default());
         }
         let invalid = |message: String| SettingsError::Invalid {
             path: path.display().to_string(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| invalid(e.to_string()))?;
+        let text = crate::fsutil::read_own(path).map_err(|e| invalid(e.to_string()))?;
         let value =
             crate::experiment::parse_yaml(&text, path).map_err(|e| invalid(e.to_string()))?;
         Settings::from_value(&value).map_err(invalid)

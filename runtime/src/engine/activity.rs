@@ -53,7 +53,10 @@ impl Runtime {
         let end = Utc::now();
         let (output, status, exception) = match result {
             Ok(output) => {
-                console.debug(&format!("  => succeeded with '{output}'"));
+                console.debug(&format!(
+                    "  => succeeded with '{}'",
+                    console.json_text(&output)
+                ));
                 run.outputs
                     .lock()
                     .unwrap()
@@ -245,7 +248,7 @@ impl Runtime {
             .host
             .invoke(&loaded.plugin, invocation, log)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| loaded.failure(e))?;
         let output = serde_json::from_str(&output)
             .map_err(|e| format!("plugin '{}' returned bad JSON: {e}", call.plugin))?;
         Ok(returned.unwrap_or(output))

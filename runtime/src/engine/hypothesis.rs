@@ -119,7 +119,7 @@ impl Runtime {
         output: &Value,
         run: &Run<'_>,
     ) -> Verdict {
-        let got = summarize(output);
+        let got = summarize(&self.console.masked(output));
         if let Tolerance::Probe(checker) = tolerance {
             let passed = match self.call_with_value(checker, output, run).await {
                 Ok(result) => py_truthy(&result),

@@ -3,7 +3,7 @@
 
 use crate::console::Console;
 use crate::experiment::{Activity, Experiment, PluginCall, Provider, Tolerance, ValidationError};
-use crate::host::{Capability, Host, LogSink, Plugin};
+use crate::host::{CallError, Capability, Host, LogSink, Plugin};
 use crate::registry::Registry;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +12,22 @@ use std::sync::Arc;
 pub struct Loaded {
     pub plugin: Plugin,
     pub granted: Vec<Capability>,
+    /// Built into chaosrt (its failure texts are Chaos Toolkit's, unattributed) or installed.
+    pub builtin: bool,
+}
+
+impl Loaded {
+    /// The failure message of a call, as the journal and the log show it. An installed plugin's own
+    /// words are attributed to it, so its error text can never read as chaosrt's.
+    pub fn failure(&self, error: CallError) -> String {
+        match error {
+            CallError::Failed { message } if !self.builtin => format!(
+                "plugin '{}' failed: {message}",
+                self.plugin.metadata.name
+            ),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// The plugins of one run, by the `(name, version)` the experiment asked for.
@@ -60,7 +76,8 @@ pub fn activities_with_pointers(experiment: &Experiment) -> Vec<(String, &Activi
     all
 }
 
-/// A log sink that writes a plugin's log lines into the run's console, prefixed with its name.
+/// A log sink that writes a plugin's log lines into the run's console, attributed to it by a
+/// `[plugin NAME]` prefix (the console escapes control characters, so a line stays one line).
 pub fn plugin_log(console: &Console, plugin: &str) -> LogSink {
     let plugin = plugin.to_string();
     let console = console.clone();
@@ -73,7 +90,7 @@ pub fn plugin_log(console: &Console, plugin: &str) -> LogSink {
             H::Warning => C::Warning,
             H::Error => C::Error,
         };
-        console.log(level, &format!("{plugin}: {message}"));
+        console.log(level, &format!("[plugin {plugin}] {message}"));
     })
 }
 
@@ -155,6 +172,7 @@ async fn load_one(
     }
     // Built-ins get what they request (their documented default grants); installed plugins get what
     // the operator granted at install, never more than they requested.
+    let builtin = entry.manifest.is_none();
     let granted = match entry.manifest {
         None => plugin.metadata.capabilities.clone(),
         Some(m) => m
@@ -163,7 +181,11 @@ async fn load_one(
             .filter(|g| plugin.metadata.capabilities.contains(g))
             .collect(),
     };
-    Ok(Loaded { plugin, granted })
+    Ok(Loaded {
+        plugin,
+        granted,
+        builtin,
+    })
 }
 
 /// The activity exists and the required arguments are present.

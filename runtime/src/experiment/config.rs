@@ -208,12 +208,13 @@ pub fn resolve(
     }
 }
 
-/// Every non-empty string among the resolved secrets, longest first (so that masking a secret
-/// never leaves part of a longer one showing), each once.
+/// Every non-empty string among the resolved secrets, and the text of every numeric one, longest
+/// first (so that masking a secret never leaves part of a longer one showing), each once.
 pub fn secret_strings(resolved: &Resolved) -> Vec<String> {
     fn collect(value: &Value, out: &mut Vec<String>) {
         match value {
             Value::String(s) if !s.is_empty() && !out.contains(s) => out.push(s.clone()),
+            Value::Number(n) if !out.contains(&n.to_string()) => out.push(n.to_string()),
             Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
             Value::Object(map) => map.values().for_each(|v| collect(v, out)),
             _ => {}
@@ -651,7 +652,7 @@ mod tests {
         );
         assert_eq!(
             secret_strings(&resolved),
-            ["tok-123456", "s3cr3t", "other", "shhh", "tt"]
+            ["tok-123456", "s3cr3t", "other", "shhh", "443", "tt"]
         );
     }
 
