@@ -52,7 +52,9 @@ fn granted<'a>(entry: &'a Entry, plugin: &'a Plugin) -> &'a [Capability] {
     }
 }
 
+/// A plugin's listing. Every string in it is plugin text (or a path it chose), printed escaped.
 fn describe(out: &mut String, entry: &Entry, plugin: &Plugin) {
+    use crate::escape::escape;
     use std::fmt::Write;
     let m = &plugin.metadata;
     let source = match &entry.source {
@@ -63,8 +65,14 @@ fn describe(out: &mut String, entry: &Entry, plugin: &Plugin) {
             .map(|m| m.source.clone())
             .unwrap_or_default(),
     };
-    let _ = writeln!(out, "{} {} ({source})", m.name, m.version);
-    let _ = writeln!(out, "  {}", m.description);
+    let _ = writeln!(
+        out,
+        "{} {} ({})",
+        escape(&m.name),
+        escape(&m.version),
+        escape(&source)
+    );
+    let _ = writeln!(out, "  {}", escape(&m.description));
     let _ = writeln!(out, "  activities:");
     for a in &m.activities {
         let args: Vec<String> = a
@@ -73,7 +81,7 @@ fn describe(out: &mut String, entry: &Entry, plugin: &Plugin) {
             .map(|arg| {
                 format!(
                     "{}{}: {}",
-                    arg.name,
+                    escape(&arg.name),
                     if arg.required { "" } else { "?" },
                     arg.type_name
                 )
@@ -82,10 +90,10 @@ fn describe(out: &mut String, entry: &Entry, plugin: &Plugin) {
         let _ = writeln!(
             out,
             "    {} ({}) ({}): {}",
-            a.name,
+            escape(&a.name),
             a.kind.as_str(),
             args.join(", "),
-            a.description
+            escape(&a.description)
         );
     }
     let _ = writeln!(out, "  grants:");
@@ -111,7 +119,13 @@ async fn install(
         .load(&label, &bytes, plugin_log(&console, &label))
         .await?;
     let m = &plugin.metadata;
-    eprintln!("{} {}: {}", m.name, m.version, m.description);
+    // Plugin text, escaped: a description cannot rewrite the lines below it.
+    eprintln!(
+        "{} {}: {}",
+        crate::escape::escape(&m.name),
+        crate::escape::escape(&m.version),
+        crate::escape::escape(&m.description)
+    );
     eprintln!("It asks for:");
     if m.capabilities.is_empty() {
         eprintln!("  nothing");

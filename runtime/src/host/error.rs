@@ -30,6 +30,12 @@ pub enum LoadError {
         name: String,
         source: wasmtime::Error,
     },
+    /// The plugin's metadata is malformed or out of bounds: refused before anything shows it.
+    #[error("plugin '{name}' describes itself badly, so it is refused: {problem}")]
+    BadMetadata {
+        name: String,
+        problem: super::metadata::BadMetadata,
+    },
     /// Asking the plugin for its metadata failed.
     #[error("plugin '{name}' failed to describe itself: {source}")]
     Metadata {

@@ -1,5 +1,7 @@
 //! What a plugin says about itself, converted once from the WIT types into plain Rust ones so the rest
-//! of chaosrt never touches generated bindings.
+//! of chaosrt never touches generated bindings, and validated on the way: metadata is plugin text that
+//! reaches the consent prompt, directory names and log lines, so names and versions must have a plain
+//! shape and every string is bounded before anything shows it.
 
 use super::bindings::wit;
 use super::policy::Capability;
@@ -55,8 +57,237 @@ impl Metadata {
     }
 }
 
-impl From<wit::PluginMetadata> for Metadata {
-    fn from(m: wit::PluginMetadata) -> Metadata {
+/// Bounds on what a plugin may say about itself: far beyond any honest plugin, small enough that a
+/// prompt or a listing stays readable.
+pub mod bounds {
+    /// Plugin, activity and argument names, and versions.
+    pub const NAME_CHARS: usize = 64;
+    /// A plugin's, an activity's or an argument's description.
+    pub const DESCRIPTION_CHARS: usize = 4096;
+    /// Activities per plugin, arguments per activity, capabilities per plugin.
+    pub const ACTIVITIES: usize = 512;
+    pub const ARGUMENTS: usize = 64;
+    pub const CAPABILITIES: usize = 64;
+    /// An argument default (JSON text), an origin, a path, a Kubernetes resource or verb.
+    pub const VALUE_BYTES: usize = 64 * 1024;
+}
+
+/// Why a plugin's metadata was refused: the field (`activities[2].name`) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {problem}")]
+pub struct BadMetadata {
+    pub field: String,
+    pub problem: String,
+}
+
+fn bad(field: impl Into<String>, problem: impl Into<String>) -> BadMetadata {
+    BadMetadata {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+/// A plugin name: what `"plugin": NAME` says and what the store's directory is called.
+fn check_name(field: &str, name: &str) -> Result<(), BadMetadata> {
+    let ok = !name.is_empty()
+        && name.len() <= bounds::NAME_CHARS
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(
+            field,
+            format!(
+                "'{}' is not a valid name: use 1 to {} ASCII letters, digits, '-' and '_', starting                  with a letter or digit",
+                crate::escape::escape(&cut(name, bounds::NAME_CHARS)),
+                bounds::NAME_CHARS
+            ),
+        ))
+    }
+}
+
+/// An activity or argument name: what an experiment writes as `func` or an argument key (Python
+/// identifiers, dotted module paths for CTK aliases).
+fn check_identifier(field: &str, name: &str) -> Result<(), BadMetadata> {
+    let ok = !name.is_empty()
+        && name.len() <= bounds::NAME_CHARS * 2
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(
+            field,
+            format!(
+                "'{}' is not a valid name: use ASCII letters, digits, '_', '-' and '.', starting                  with a letter or '_'",
+                crate::escape::escape(&cut(name, bounds::NAME_CHARS))
+            ),
+        ))
+    }
+}
+
+/// A semantic version, `MAJOR.MINOR.PATCH` with optional `-pre` and `+build` parts.
+pub fn is_semver(version: &str) -> bool {
+    let (rest, build) = match version.split_once('+') {
+        Some((rest, build)) => (rest, Some(build)),
+        None => (version, None),
+    };
+    let (core, pre) = match rest.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (rest, None),
+    };
+    let numbers: Vec<&str> = core.split('.').collect();
+    let number = |n: &&str| {
+        !n.is_empty()
+            && n.len() <= 20
+            && n.bytes().all(|b| b.is_ascii_digit())
+            && (n.len() == 1 || !n.starts_with('0'))
+    };
+    let label = |l: &str| {
+        l.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+    };
+    version.len() <= bounds::NAME_CHARS
+        && numbers.len() == 3
+        && numbers.iter().all(number)
+        && pre.is_none_or(label)
+        && build.is_none_or(label)
+}
+
+fn check_text(field: &str, text: &str, max_chars: usize) -> Result<(), BadMetadata> {
+    if text.chars().count() > max_chars {
+        return Err(bad(field, format!("is longer than {max_chars} characters")));
+    }
+    Ok(())
+}
+
+/// The first `n` characters of `s`, for quoting a bad value without printing all of it.
+fn cut(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+impl TryFrom<wit::PluginMetadata> for Metadata {
+    type Error = BadMetadata;
+
+    /// Converts and validates: the plugin's name and version, the number and length of everything
+    /// else, unique activity and argument names, argument defaults that are JSON, and capabilities
+    /// that parse.
+    fn try_from(m: wit::PluginMetadata) -> Result<Metadata, BadMetadata> {
+        check_name("name", &m.name)?;
+        if !is_semver(&m.version) {
+            return Err(bad(
+                "version",
+                format!(
+                    "'{}' is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.0.0)",
+                    crate::escape::escape(&cut(&m.version, bounds::NAME_CHARS))
+                ),
+            ));
+        }
+        check_text("description", &m.description, bounds::DESCRIPTION_CHARS)?;
+        if m.capabilities.len() > bounds::CAPABILITIES {
+            return Err(bad(
+                "capabilities",
+                format!("has more than {} entries", bounds::CAPABILITIES),
+            ));
+        }
+        if m.activities.len() > bounds::ACTIVITIES {
+            return Err(bad(
+                "activities",
+                format!("has more than {} entries", bounds::ACTIVITIES),
+            ));
+        }
+        for (i, c) in m.capabilities.iter().enumerate() {
+            check_capability(&format!("capabilities[{i}]"), c)?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, a) in m.activities.iter().enumerate() {
+            let at = format!("activities[{i}]");
+            check_identifier(&format!("{at}.name"), &a.name)?;
+            if !seen.insert(a.name.as_str()) {
+                return Err(bad(format!("{at}.name"), format!("'{}' is offered twice", a.name)));
+            }
+            check_text(&format!("{at}.description"), &a.description, bounds::DESCRIPTION_CHARS)?;
+            if a.arguments.len() > bounds::ARGUMENTS {
+                return Err(bad(
+                    format!("{at}.arguments"),
+                    format!("has more than {} entries", bounds::ARGUMENTS),
+                ));
+            }
+            let mut names = std::collections::HashSet::new();
+            for (j, arg) in a.arguments.iter().enumerate() {
+                let at = format!("{at}.arguments[{j}]");
+                check_identifier(&format!("{at}.name"), &arg.name)?;
+                if !names.insert(arg.name.as_str()) {
+                    return Err(bad(format!("{at}.name"), format!("'{}' is declared twice", arg.name)));
+                }
+                check_text(&format!("{at}.description"), &arg.description, bounds::DESCRIPTION_CHARS)?;
+                if let Some(default) = &arg.default {
+                    if default.len() > bounds::VALUE_BYTES {
+                        return Err(bad(
+                            format!("{at}.default"),
+                            format!("is longer than {} bytes", bounds::VALUE_BYTES),
+                        ));
+                    }
+                    if serde_json::from_str::<serde::de::IgnoredAny>(default).is_err() {
+                        return Err(bad(format!("{at}.default"), "is not JSON text"));
+                    }
+                }
+            }
+        }
+        Ok(Metadata::from_checked(m))
+    }
+}
+
+/// Capabilities are shown to a person deciding whether to grant them: each must say plainly what it
+/// is, with nothing in it a terminal would obey.
+fn check_capability(field: &str, c: &wit::Capability) -> Result<(), BadMetadata> {
+    let plain = |what: &str, s: &str| {
+        if s.is_empty() || s.len() > bounds::VALUE_BYTES || s.chars().any(crate::escape::is_unsafe) {
+            Err(bad(
+                format!("{field}.{what}"),
+                format!(
+                    "'{}' must be non-empty, at most {} bytes, without control characters",
+                    crate::escape::escape(&cut(s, 200)),
+                    bounds::VALUE_BYTES
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    match c {
+        wit::Capability::Http(origin) => {
+            plain("http", origin)?;
+            if origin != "*" && super::Origin::parse(origin).is_none() {
+                return Err(bad(
+                    format!("{field}.http"),
+                    format!(
+                        "'{}' is not an origin (scheme://host[:port]) or `*`",
+                        crate::escape::escape(origin)
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        wit::Capability::Filesystem(fs) => plain("path", &fs.path),
+        wit::Capability::Kubernetes(k) => {
+            plain("resource", &k.resource)?;
+            k.verbs.iter().try_for_each(|v| plain("verbs", v))
+        }
+    }
+}
+
+impl Metadata {
+    fn from_checked(m: wit::PluginMetadata) -> Metadata {
         let capabilities = m
             .capabilities
             .into_iter()

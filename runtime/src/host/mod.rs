@@ -13,6 +13,7 @@ mod bindings;
 pub mod cache;
 mod error;
 mod insecure_tls;
+mod links;
 mod metadata;
 pub mod policy;
 mod state;
@@ -95,6 +96,7 @@ impl Host {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        links::guard(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         bindings::chaosrt::plugin::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         spawn_epoch_ticker(&engine);
@@ -153,10 +155,15 @@ impl Host {
             name: name.into(),
             source: Box::new(source),
         })?;
+        let metadata =
+            Metadata::try_from(described).map_err(|problem| LoadError::BadMetadata {
+                name: name.into(),
+                problem,
+            })?;
         Ok(Plugin {
             pre,
             sha256,
-            metadata: Metadata::from(described),
+            metadata,
             loaded_from,
         })
     }

@@ -23,23 +23,30 @@ pub enum Capability {
 }
 
 impl fmt::Display for Capability {
+    /// Plugin-supplied parts are escaped: this is what the consent prompt shows.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::escape::escape;
         match self {
             Capability::Http { origin } if origin == "*" => {
                 write!(f, "http: the URL each activity names")
             }
-            Capability::Http { origin } => write!(f, "http: {origin}"),
+            Capability::Http { origin } => write!(f, "http: {}", escape(origin)),
             Capability::Filesystem { path, writable } => {
                 let mode = if *writable { "read-write" } else { "read-only" };
                 let path = if path == "." {
-                    "the run's working directory"
+                    "the run's working directory".into()
                 } else {
-                    path
+                    escape(path)
                 };
                 write!(f, "filesystem: {path} ({mode})")
             }
             Capability::Kubernetes { resource, verbs } => {
-                write!(f, "kubernetes: {resource} ({})", verbs.join(", "))
+                write!(
+                    f,
+                    "kubernetes: {} ({})",
+                    escape(resource),
+                    escape(&verbs.join(", "))
+                )
             }
         }
     }
