@@ -122,6 +122,60 @@ pub fn build_guests_into_env(guests: &[(&str, &str)]) {
     }
 }
 
+/// Builds every guest crate in the directories directly below the calling crate (each a workspace
+/// member named `<prefix><name>`) and writes `$OUT_DIR/guests.rs` for the calling crate to `include!`:
+/// a `pub const NAME: &str` with each component's path, documented with the crate's `description`, and
+/// a `foreach_guest!` macro that calls a macro once per guest name. A test suite that calls
+/// `foreach_guest!(assert_tested)` cannot compile while a guest has no tests (wasmtime's
+/// test-programs pattern). Panics on a guest directory that is not a workspace member or whose package
+/// name lacks the prefix, so no guest is silently left out.
+pub fn build_guest_suite(prefix: &str) {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let here = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("run from a build script"));
+    let workspace = Workspace::load(&cargo);
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&here)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", here.display()))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.join("Cargo.toml").is_file())
+        .collect();
+    dirs.sort();
+    println!("cargo:rerun-if-changed={}", here.display());
+    let guests: Vec<(&str, &str)> = dirs
+        .iter()
+        .map(|dir| {
+            let (package, description) = workspace.package_in(dir).unwrap_or_else(|| {
+                panic!(
+                    "{} holds a guest crate that is not a workspace member; add it to `members` in                      the workspace Cargo.toml",
+                    dir.display()
+                )
+            });
+            let name = package.strip_prefix(prefix).unwrap_or_else(|| {
+                panic!("guest package `{package}` in {} is not named `{prefix}<name>`", dir.display())
+            });
+            (name, description)
+        })
+        .collect();
+    let packages: Vec<String> = guests.iter().map(|(n, _)| format!("{prefix}{n}")).collect();
+    let package_refs: Vec<&str> = packages.iter().map(String::as_str).collect();
+    let built = build_guests(&package_refs);
+    let mut code = String::new();
+    let mut names = String::new();
+    for ((name, description), (_, path)) in guests.iter().zip(&built) {
+        let ident = name.replace('-', "_");
+        code.push_str(&format!(
+            "/// {description}\npub const {}: &str = {:?};\n",
+            ident.to_uppercase(),
+            path.display().to_string()
+        ));
+        names.push_str(&format!("$mac!({ident}); "));
+    }
+    code.push_str(&format!(
+        "/// Calls `$mac!(name)` once for every guest.\n#[macro_export]\nmacro_rules! foreach_guest {{\n    ($mac:ident) => {{ {names}}};\n}}\n"
+    ));
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR is set for build scripts"));
+    std::fs::write(out.join("guests.rs"), code).expect("writing guests.rs");
+}
+
 /// Panics, saying how to fix it, when the toolchain that runs this build has no `wasm32-wasip2`
 /// standard library: the nested build would otherwise fail with a long, less obvious error.
 fn check_target_installed() {
@@ -174,7 +228,8 @@ fn guests_target_dir() -> PathBuf {
 /// paths.
 struct Workspace {
     root: PathBuf,
-    packages: Vec<(String, PathBuf)>,
+    /// Name, directory and description of every member.
+    packages: Vec<(String, PathBuf, String)>,
 }
 
 impl Workspace {
@@ -204,7 +259,7 @@ impl Workspace {
             .map(|package| {
                 let manifest = PathBuf::from(text(&package["manifest_path"]));
                 let dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
-                (text(&package["name"]), dir)
+                (text(&package["name"]), dir, text(&package["description"]))
             })
             .collect();
         Self {
@@ -213,11 +268,19 @@ impl Workspace {
         }
     }
 
+    /// The member whose directory is `dir`: its name and description.
+    fn package_in(&self, dir: &Path) -> Option<(&str, &str)> {
+        self.packages
+            .iter()
+            .find(|(_, d, _)| d == dir)
+            .map(|(name, _, description)| (name.as_str(), description.as_str()))
+    }
+
     fn package_dir(&self, package: &str) -> &Path {
         self.packages
             .iter()
-            .find(|(name, _)| name == package)
-            .map(|(_, dir)| dir.as_path())
+            .find(|(name, _, _)| name == package)
+            .map(|(_, dir, _)| dir.as_path())
             .unwrap_or_else(|| {
                 panic!(
                     "no package `{package}` in the workspace at {}",

@@ -1,0 +1,20 @@
+//! A plugin that cannot describe itself: `metadata()` panics (a trap, as far as the host is concerned).
+//! It cannot be installed the normal way; tests place it in a store by hand, as a plugin that broke
+//! after install would be, and check that `plugin list` and `discover` still serve the others.
+
+use chaosrt_sdk::serde_json::Value;
+use chaosrt_sdk::{Arguments, Context, Error, Metadata, Plugin};
+
+struct Broken;
+
+impl Plugin for Broken {
+    fn metadata() -> Metadata {
+        panic!("this plugin cannot describe itself")
+    }
+
+    fn invoke(activity: &str, _args: Arguments, _ctx: &Context) -> Result<Value, Error> {
+        Err(Error::unknown_activity(activity))
+    }
+}
+
+chaosrt_sdk::export_plugin!(Broken);
