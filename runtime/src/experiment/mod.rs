@@ -23,6 +23,9 @@ pub use config::{Resolved, VarFileError, Vars, load_var_file, parse_var, resolve
 pub use load::{BEARER_TOKEN_VAR, LoadError, load_file, load_source, parse_json, parse_yaml};
 pub use model::*;
 pub use python::{py_float_repr, py_str, py_truthy};
-pub use substitute::{Scope, substitute, unknown_names};
+pub use substitute::{
+    Scope, ShellTaint, Source, Taint, Tainted, substitute, substitute_shell, substitute_trusted,
+    tainted, unknown_names,
+};
 pub use tolerance::{Tolerance, ToleranceError};
 pub use validate::{Invalid, ValidationError, validate};

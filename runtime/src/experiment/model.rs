@@ -2,8 +2,10 @@
 //! activities exactly as written, unsubstituted.
 
 use super::python::py_str;
+use super::substitute::{Placeholder, references};
 use super::tolerance::Tolerance;
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 
 /// A validated experiment.
 #[derive(Debug, Clone)]
@@ -24,6 +26,36 @@ pub struct Experiment {
     pub rollbacks: Vec<Activity>,
     /// The experiment's `runtime` block, when it has a non-empty one.
     pub runtime: Option<RuntimeBlock>,
+}
+
+impl Experiment {
+    /// The dynamic configuration keys whose value a plugin shapes: those a plugin computes, and those
+    /// a process computes from arguments that use one (a process must not launder a plugin's text).
+    /// A process's own keys, env and literal configuration, and secrets are the operator's.
+    pub fn tainted_configuration(&self) -> BTreeSet<String> {
+        let dynamic = &self.dynamic_configuration;
+        let mut tainted: BTreeSet<String> = dynamic
+            .iter()
+            .filter(|(_, probe)| matches!(probe.provider, Provider::Plugin(_)))
+            .map(|(key, _)| key.clone())
+            .collect();
+        loop {
+            let laundered: Vec<String> = dynamic
+                .iter()
+                .filter(|(key, probe)| {
+                    !tainted.contains(key)
+                        && matches!(&probe.provider, Provider::Process(call)
+                            if references(&call.arguments).iter().any(
+                                |r| matches!(r, Placeholder::Name(n) if tainted.contains(*n))))
+                })
+                .map(|(key, _)| key.clone())
+                .collect();
+            if laundered.is_empty() {
+                return tainted;
+            }
+            tainted.extend(laundered);
+        }
+    }
 }
 
 /// The experiment's `runtime` block. Chaos Toolkit's CLI takes *both* strategies from it when it is
@@ -229,6 +261,9 @@ pub struct PluginCall {
     /// `provider.secrets`: the secret scopes the plugin receives in its context. Chaos Toolkit
     /// honours it for python providers only, so the http form never has any.
     pub secrets: Vec<String>,
+    /// chaosrt's `provider.allowed_origins` (http and plugin forms), validated `http(s)://host[:port]`
+    /// as written: origins an `http: *` call may reach although a plugin's value chose them.
+    pub allowed_origins: Vec<String>,
 }
 
 /// A host process call.

@@ -13,9 +13,16 @@
 //! chaosrt extension: `${output:NAME}` is the whole output of the activity named NAME that ran earlier
 //! in this run, `${output:NAME/a/0}` an RFC 6901 pointer into it. Alone in a string it keeps its type;
 //! inside a longer string a string output is inserted as is, anything else as JSON text.
+//!
+//! Values a plugin shaped are *tainted* ([`Taint`]): its outputs, and configuration a plugin computed
+//! (dynamic configuration). Where they would reach the host's shell or choose the host a call
+//! reaches, the engine substitutes them apart: [`substitute_shell`] quotes them, [`substitute_trusted`]
+//! leaves them as written so the experiment's own text can be compared with the result.
 
 use super::python::py_str;
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use std::fmt;
 
 /// What placeholders can refer to.
 #[derive(Debug, Clone, Copy)]
@@ -28,17 +35,194 @@ pub struct Scope<'a> {
     pub outputs: &'a Map<String, Value>,
 }
 
+/// Which values of a [`Scope`] a plugin shaped. Configuration is trusted unless listed; outputs are
+/// tainted unless listed, so an output nobody vouched for is never trusted.
+#[derive(Debug, Clone, Copy)]
+pub struct Taint<'a> {
+    /// Configuration keys whose value a plugin computed (see `Experiment::tainted_configuration`).
+    pub configuration: &'a BTreeSet<String>,
+    /// Activities whose latest output the operator's own process produced from untainted arguments.
+    pub trusted_outputs: &'a BTreeSet<String>,
+}
+
+/// Where a tainted value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Output,
+    Configuration,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Output => "an earlier activity's output",
+            Source::Configuration => "configuration a plugin computed (dynamic configuration)",
+        })
+    }
+}
+
+/// A placeholder whose value a plugin shaped: as written (`${output:x/y}`), and its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tainted {
+    pub placeholder: String,
+    pub source: Source,
+}
+
+impl fmt::Display for Tainted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.placeholder, self.source)
+    }
+}
+
+/// Why a process's shell-string `arguments` cannot take a tainted value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShellTaint {
+    /// The string is the placeholder alone: its value would pick the shell form (a string) or the
+    /// argv form (a list).
+    #[error("{}", whole_reference_message(&.0.placeholder, .0.source))]
+    Whole(Tainted),
+    /// Where the shell would not read a quoted value as one word (a comment, a here-document, a
+    /// `$(…)` or backquote substitution, right after `\` or `$`).
+    #[error(
+        "{0} is where the shell cannot take it as one quoted word (in a comment, a here-document, \
+         a $(…) or `…` substitution, or right after \\ or $): move it out of there, or write the \
+         arguments as a list"
+    )]
+    Unquotable(Tainted),
+}
+
+/// Why a process's `arguments` may not be one tainted placeholder, and what to write instead; shared
+/// by validation and the run.
+pub fn whole_reference_message(placeholder: &str, source: Source) -> String {
+    format!(
+        "\"{placeholder}\" is a value from {source}, which a plugin shapes: as a process's whole \
+         arguments it would choose between the shell form (a string) and the argv form (a list). \
+         Write the arguments as a list instead: [\"{placeholder}\"]"
+    )
+}
+
 /// Substitutes every placeholder in `value` that `scope` resolves.
 pub fn substitute(value: &Value, scope: &Scope) -> Value {
+    substitute_with(value, scope, Mode::Plain)
+}
+
+/// Substitutes only what is trusted: tainted placeholders stay as written. What the experiment's
+/// own text and the operator's values make of `value`, for comparing with the full substitution.
+pub fn substitute_trusted(value: &Value, scope: &Scope, taint: &Taint) -> Value {
+    substitute_with(value, scope, Mode::Trusted(taint))
+}
+
+fn substitute_with(value: &Value, scope: &Scope, mode: Mode) -> Value {
     match value {
-        Value::String(s) => substitute_str(s, scope),
-        Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, scope)).collect()),
+        Value::String(s) => match substitute_str(s, scope, mode) {
+            Ok(value) => value,
+            Err(e) => unreachable!("only the shell mode fails: {e}"),
+        },
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| substitute_with(v, scope, mode))
+                .collect(),
+        ),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), substitute(v, scope)))
+                .map(|(k, v)| (k.clone(), substitute_with(v, scope, mode)))
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+/// Substitutes a process's shell-string `arguments` (run as `sh -c "<path> <arguments>"`), each
+/// tainted value inserted as one single-quoted word (`'` written `'\''`), closing and reopening the
+/// operator's own quotes around it, so that a plugin's text is never shell syntax. Untainted values
+/// are inserted exactly as Chaos Toolkit does, and the string alone a trusted `${name}` keeps its
+/// value's type (a list then runs as argv).
+///
+/// Quoting makes a value one word; it does not make it harmless to the program that receives it.
+/// A value such as `--all` or `-rf` arriving as one argument is still an option to that program
+/// (option injection), and a program that runs its arguments as code (`sh -c`, `ssh`, `eval`,
+/// `kubectl exec`) runs the value as code. Keep tainted values after `--` or in positions the
+/// program cannot read as an option, and never hand them to a second shell.
+pub fn substitute_shell(s: &str, scope: &Scope, taint: &Taint) -> Result<Value, ShellTaint> {
+    substitute_str(s, scope, Mode::Shell(taint))
+}
+
+/// The placeholders in `value` that `scope` resolves to a tainted value, in order of appearance,
+/// each once.
+pub fn tainted(value: &Value, scope: &Scope, taint: &Taint) -> Vec<Tainted> {
+    let mut found = Vec::new();
+    walk_strings(value, &mut |s| {
+        for (_, token) in tokens(s) {
+            if resolve(&token, scope).is_none() {
+                continue;
+            }
+            if let Some(source) = source_of(&token, scope, taint) {
+                let tainted = Tainted {
+                    placeholder: token.source(),
+                    source,
+                };
+                if !found.contains(&tainted) {
+                    found.push(tainted);
+                }
+            }
+        }
+    });
+    found
+}
+
+/// A placeholder as experiment validation sees it, before any value is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placeholder<'s> {
+    /// `${name}` or `$name`.
+    Name(&'s str),
+    /// `${output:ACTIVITY…}`.
+    Output(&'s str),
+}
+
+impl Placeholder<'_> {
+    fn of<'s>(token: &Token<'s>) -> Option<Placeholder<'s>> {
+        match *token {
+            Token::Named(name) | Token::Braced(name) => Some(Placeholder::Name(name)),
+            Token::Output(reference) => Some(Placeholder::Output(
+                reference.split('/').next().unwrap_or_default(),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Every placeholder in `value`, recursively, in order.
+pub fn references(value: &Value) -> Vec<Placeholder<'_>> {
+    let mut found = Vec::new();
+    walk_strings(value, &mut |s| {
+        found.extend(tokens(s).iter().filter_map(|(_, t)| Placeholder::of(t)));
+    });
+    found
+}
+
+/// The placeholder `s` consists of, when it is exactly one `${…}` (the form that keeps its type).
+pub fn whole_reference(s: &str) -> Option<Placeholder<'_>> {
+    whole_token(&tokens(s)).and_then(|token| Placeholder::of(&token))
+}
+
+/// The token of a template that is exactly one braced placeholder and nothing else.
+fn whole_token<'s>(parts: &[(&str, Token<'s>)]) -> Option<Token<'s>> {
+    match parts {
+        [
+            ("", token @ (Token::Braced(_) | Token::Output(_))),
+            ("", Token::End),
+        ] => Some(*token),
+        _ => None,
+    }
+}
+
+fn walk_strings<'v>(value: &'v Value, f: &mut impl FnMut(&'v str)) {
+    match value {
+        Value::String(s) => f(s),
+        Value::Array(items) => items.iter().for_each(|v| walk_strings(v, f)),
+        Value::Object(map) => map.values().for_each(|v| walk_strings(v, f)),
+        _ => {}
     }
 }
 
@@ -51,29 +235,20 @@ pub fn unknown_names(value: &Value, scope: &Scope) -> Vec<String> {
 }
 
 fn collect_unknown(value: &Value, scope: &Scope, unknown: &mut Vec<String>) {
-    match value {
-        Value::String(s) => {
-            for (_, token) in tokens(s) {
-                let name = match token {
-                    Token::Braced(name) if lookup(name, scope).is_none() => name.to_string(),
-                    Token::Output(reference) if output(reference, scope).is_none() => {
-                        format!("output:{reference}")
-                    }
-                    _ => continue,
-                };
-                if !unknown.contains(&name) {
-                    unknown.push(name);
+    walk_strings(value, &mut |s| {
+        for (_, token) in tokens(s) {
+            let name = match token {
+                Token::Braced(name) if lookup(name, scope).is_none() => name.to_string(),
+                Token::Output(reference) if output(reference, scope).is_none() => {
+                    format!("output:{reference}")
                 }
+                _ => continue,
+            };
+            if !unknown.contains(&name) {
+                unknown.push(name);
             }
         }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|v| collect_unknown(v, scope, unknown)),
-        Value::Object(map) => map
-            .values()
-            .for_each(|v| collect_unknown(v, scope, unknown)),
-        _ => {}
-    }
+    });
 }
 
 /// Substitutes `pattern` with a stand-in for every placeholder, so validation can check what the
@@ -92,37 +267,216 @@ pub fn with_stand_ins(text: &str, stand_in: &str) -> String {
     out
 }
 
-fn substitute_str(s: &str, scope: &Scope) -> Value {
-    let mut parts = tokens(s);
-    // Exactly one braced placeholder and nothing else: the value keeps its type.
-    if let [("", token), ("", Token::End)] = parts.as_slice() {
-        let whole = match token {
-            Token::Braced(name) => lookup(name, scope),
-            Token::Output(reference) => output(reference, scope),
-            _ => None,
-        };
-        if let Some(value) = whole {
-            return value.clone();
+/// What happens to tainted values.
+#[derive(Debug, Clone, Copy)]
+enum Mode<'t> {
+    /// Nothing is tainted: every value is inserted.
+    Plain,
+    /// Tainted placeholders stay as written.
+    Trusted(&'t Taint<'t>),
+    /// Tainted values are shell-quoted (never failing in the other modes).
+    Shell(&'t Taint<'t>),
+}
+
+impl Mode<'_> {
+    fn tainted(&self, token: &Token, scope: &Scope) -> Option<Source> {
+        match self {
+            Mode::Plain => None,
+            Mode::Trusted(taint) | Mode::Shell(taint) => source_of(token, scope, taint),
         }
     }
+}
+
+fn substitute_str(s: &str, scope: &Scope, mode: Mode) -> Result<Value, ShellTaint> {
+    let mut parts = tokens(s);
+    // Exactly one braced placeholder and nothing else: the value keeps its type.
+    if let Some(token) = whole_token(&parts)
+        && let Some(value) = resolve(&token, scope)
+    {
+        return match (mode.tainted(&token, scope), mode) {
+            (None, _) => Ok(value.clone()),
+            (Some(_), Mode::Trusted(_)) => Ok(Value::String(s.to_string())),
+            (Some(source), _) => Err(ShellTaint::Whole(Tainted {
+                placeholder: token.source(),
+                source,
+            })),
+        };
+    }
+    let mut shell = matches!(mode, Mode::Shell(_)).then(ShellPosition::default);
     let mut out = String::with_capacity(s.len());
     for (literal, token) in parts.drain(..) {
         out.push_str(literal);
-        match token {
-            Token::Escaped | Token::Lone => out.push('$'),
-            Token::Named(name) | Token::Braced(name) => match lookup(name, scope) {
-                Some(value) => out.push_str(&py_str(value)),
-                None => out.push_str(&token.source()),
+        let text = match token {
+            Token::End => break,
+            Token::Escaped | Token::Lone => "$".to_string(),
+            _ => match resolve(&token, scope) {
+                None => token.source(),
+                Some(value) => match (mode.tainted(&token, scope), &mut shell) {
+                    (Some(_), None) => token.source(),
+                    (Some(source), Some(position)) => {
+                        let text = interpolated(&token, value);
+                        position.feed(literal);
+                        let quoted = position.quote(&text).ok_or_else(|| {
+                            ShellTaint::Unquotable(Tainted {
+                                placeholder: token.source(),
+                                source,
+                            })
+                        })?;
+                        out.push_str(&quoted);
+                        continue;
+                    }
+                    (None, _) => interpolated(&token, value),
+                },
             },
-            Token::Output(reference) => match output(reference, scope) {
-                Some(Value::String(text)) => out.push_str(text),
-                Some(value) => out.push_str(&value.to_string()),
-                None => out.push_str(&token.source()),
-            },
-            Token::End => {}
+        };
+        if let Some(position) = &mut shell {
+            position.feed(literal);
+            position.feed(&text);
+        }
+        out.push_str(&text);
+    }
+    Ok(Value::String(out))
+}
+
+/// A placeholder's value inside a longer string: Python's `str()` for configuration and secrets,
+/// a string output as is and any other output as JSON text.
+fn interpolated(token: &Token, value: &Value) -> String {
+    match (token, value) {
+        (Token::Output(_), Value::String(text)) => text.clone(),
+        (Token::Output(_), value) => value.to_string(),
+        (_, value) => py_str(value),
+    }
+}
+
+/// What a placeholder token resolves to, if anything.
+fn resolve<'a>(token: &Token, scope: &'a Scope) -> Option<&'a Value> {
+    match token {
+        Token::Named(name) | Token::Braced(name) => lookup(name, scope),
+        Token::Output(reference) => output(reference, scope),
+        _ => None,
+    }
+}
+
+/// Whether a resolved placeholder's value is tainted, and by what.
+fn source_of(token: &Token, scope: &Scope, taint: &Taint) -> Option<Source> {
+    match token {
+        Token::Named(name) | Token::Braced(name) => (scope.configuration.contains_key(*name)
+            && taint.configuration.contains(*name))
+        .then_some(Source::Configuration),
+        Token::Output(reference) => {
+            let activity = reference.split('/').next().unwrap_or_default();
+            (!taint.trusted_outputs.contains(activity)).then_some(Source::Output)
+        }
+        _ => None,
+    }
+}
+
+/// Where a point of a `sh -c` script stands as far as quoting goes: enough to insert a value there
+/// as one quoted word, or to know that the shell would not read it as one.
+#[derive(Debug, Clone, Copy)]
+struct ShellPosition {
+    quote: Quote,
+    /// After a `\` that escapes the next character.
+    escaped: bool,
+    /// After an unescaped `$`.
+    dollar: bool,
+    /// After an unquoted `<`.
+    less: bool,
+    /// At the start of a word, where `#` starts a comment.
+    word_start: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    None,
+    Single,
+    Double,
+    /// A comment, a here-document, a `$(…)`, `${…}` or backquote substitution, bash's `$'…'`:
+    /// nothing after this point is quoted by plain rules, so no value goes there.
+    Opaque,
+}
+
+impl Default for ShellPosition {
+    fn default() -> Self {
+        ShellPosition {
+            quote: Quote::None,
+            escaped: false,
+            dollar: false,
+            less: false,
+            word_start: true,
         }
     }
-    Value::String(out)
+}
+
+impl ShellPosition {
+    fn feed(&mut self, text: &str) {
+        for c in text.chars() {
+            self.step(c);
+        }
+    }
+
+    fn step(&mut self, c: char) {
+        let (dollar, less) = (self.dollar, self.less);
+        self.dollar = false;
+        self.less = false;
+        if self.escaped {
+            self.escaped = false;
+            self.word_start = false;
+            return;
+        }
+        match self.quote {
+            Quote::Opaque => {}
+            Quote::Single => {
+                if c == '\'' {
+                    self.quote = Quote::None;
+                }
+            }
+            Quote::Double => match c {
+                '(' | '{' if dollar => self.quote = Quote::Opaque,
+                '\\' => self.escaped = true,
+                '"' => self.quote = Quote::None,
+                '`' => self.quote = Quote::Opaque,
+                '$' => self.dollar = true,
+                _ => {}
+            },
+            Quote::None => {
+                match c {
+                    '(' | '{' | '\'' | '"' if dollar => self.quote = Quote::Opaque,
+                    '#' if self.word_start => self.quote = Quote::Opaque,
+                    '<' if less => self.quote = Quote::Opaque,
+                    '\\' => self.escaped = true,
+                    '\'' => self.quote = Quote::Single,
+                    '"' => self.quote = Quote::Double,
+                    '`' => self.quote = Quote::Opaque,
+                    '$' => self.dollar = true,
+                    '<' => self.less = true,
+                    _ => {}
+                }
+                self.word_start = matches!(
+                    c,
+                    ' ' | '\t' | '\n' | ';' | '&' | '|' | '(' | ')' | '<' | '>'
+                );
+            }
+        }
+    }
+
+    /// `text` as one single-quoted word at this point, leaving the position where it was; `None`
+    /// where the shell would not read it so.
+    fn quote(&mut self, text: &str) -> Option<String> {
+        if self.escaped || self.dollar {
+            return None;
+        }
+        let word = format!("'{}'", text.replace('\'', r"'\''"));
+        self.word_start = false;
+        self.less = false;
+        match self.quote {
+            Quote::None => Some(word),
+            // Close the operator's quote, add the word, reopen it: still one word.
+            Quote::Single => Some(format!("'{word}'")),
+            Quote::Double => Some(format!("\"{word}\"")),
+            Quote::Opaque => None,
+        }
+    }
 }
 
 /// Configuration first, then each secret scope in declaration order (Python's `ChainMap`).
@@ -364,6 +718,207 @@ mod tests {
         let value =
             json!({"a": "${who} ${nope} $alsonope ${nope}", "b": ["${output:x/y}", "${k}"]});
         assert_eq!(unknown_names(&value, &scope), ["nope", "output:x/y"]);
+    }
+
+    /// Outputs and configuration where `lookup` (a plugin's output) and `dyn` (computed by a plugin)
+    /// are tainted, `proc` (a process's output) and everything else trusted.
+    struct Tainting {
+        maps: Maps,
+        configuration: BTreeSet<String>,
+        trusted_outputs: BTreeSet<String>,
+    }
+
+    impl Tainting {
+        fn new(payload: &str) -> Tainting {
+            let Value::Object(configuration) =
+                json!({"dyn": payload, "who": "bob; ls", "args": ["-l", "x"], "port": 9})
+            else {
+                unreachable!()
+            };
+            let Value::Object(outputs) = json!({
+                "lookup": {"body": {"name": payload, "endpoint": "http://evil:1", "list": ["a", "b"]}},
+                "proc": {"stdout": "it's; ls"}
+            }) else {
+                unreachable!()
+            };
+            Tainting {
+                maps: Maps(configuration, Map::new(), outputs),
+                configuration: ["dyn".to_string()].into(),
+                trusted_outputs: ["proc".to_string()].into(),
+            }
+        }
+
+        fn taint(&self) -> Taint<'_> {
+            Taint {
+                configuration: &self.configuration,
+                trusted_outputs: &self.trusted_outputs,
+            }
+        }
+
+        fn shell(&self, template: &str) -> Result<Value, ShellTaint> {
+            substitute_shell(template, &self.maps.scope(), &self.taint())
+        }
+    }
+
+    #[test]
+    fn tainted_values_are_one_quoted_word_in_a_shell_string() {
+        let t = Tainting::new("web-1; touch PWNED #");
+        let cases = [
+            (
+                "--name ${output:lookup/body/name}",
+                "--name 'web-1; touch PWNED #'",
+            ),
+            ("--name=$dyn", "--name='web-1; touch PWNED #'"),
+            ("-c 'echo ${dyn}'", "-c 'echo ''web-1; touch PWNED #'''"),
+            (
+                r#""x ${output:lookup/body/name}" y"#,
+                r#""x "'web-1; touch PWNED #'"" y"#,
+            ),
+            ("a#${dyn}", "a#'web-1; touch PWNED #'"),
+            // Lists and objects are inserted as their text, quoted.
+            ("${output:lookup/body/list}!", r#"'["a","b"]'!"#),
+            // Trusted values exactly as Chaos Toolkit inserts them.
+            (
+                "${who} $who ${output:proc/stdout}",
+                "bob; ls bob; ls it's; ls",
+            ),
+            ("x ${output:nope} $$HOME", "x ${output:nope} $HOME"),
+        ];
+        for (template, expected) in cases {
+            assert_eq!(t.shell(template), Ok(json!(expected)), "{template}");
+        }
+        let quoted = Tainting::new("it's").shell("${dyn}+${dyn}");
+        assert_eq!(quoted, Ok(json!(r"'it'\''s'+'it'\''s'")));
+        // Alone, a trusted placeholder keeps its type (a list runs as argv), a tainted one is refused.
+        assert_eq!(t.shell("${args}"), Ok(json!(["-l", "x"])));
+        for (template, source) in [
+            ("${output:lookup/body/list}", Source::Output),
+            ("${dyn}", Source::Configuration),
+        ] {
+            assert_eq!(
+                t.shell(template),
+                Err(ShellTaint::Whole(Tainted {
+                    placeholder: template.into(),
+                    source
+                }))
+            );
+        }
+    }
+
+    #[test]
+    fn tainted_values_are_refused_where_quoting_cannot_hold() {
+        let t = Tainting::new("x");
+        for template in [
+            "echo hi # ${dyn}",
+            "$(echo ${dyn})",
+            r#""$(echo ${dyn})""#,
+            "`echo ${dyn}`",
+            r"\${dyn}",
+            r#""\${dyn}""#,
+            "$$${dyn}",
+            "$'${dyn}'",
+            "cat <<EOF ${dyn}",
+            "$${HOME:-${dyn}}",
+        ] {
+            assert_eq!(
+                t.shell(template),
+                Err(ShellTaint::Unquotable(Tainted {
+                    placeholder: "${dyn}".into(),
+                    source: Source::Configuration
+                })),
+                "{template}"
+            );
+        }
+    }
+
+    /// The real shell reads every hostile value back as one word, whatever quotes surround it.
+    #[cfg(unix)]
+    #[test]
+    fn the_shell_reads_a_tainted_value_as_one_word() {
+        let payloads = [
+            "web-1; touch PWNED #",
+            "$(touch PWNED)",
+            "`touch PWNED`",
+            "it's",
+            r#"'"'"'"#,
+            r"a\",
+            r"\'",
+            "line\ntouch PWNED",
+            "*",
+            "",
+        ];
+        for payload in payloads {
+            let t = Tainting::new(payload);
+            for (template, expected) in [
+                ("${dyn}!", format!("{payload}!")),
+                ("'<${dyn}>'", format!("<{payload}>")),
+                (r#""<${dyn}>""#, format!("<{payload}>")),
+            ] {
+                let Ok(Value::String(script)) = t.shell(template) else {
+                    panic!("{template}")
+                };
+                let out = std::process::Command::new("/bin/sh")
+                    .args(["-c", &format!("printf '%s|' {script}")])
+                    .output()
+                    .unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&out.stdout),
+                    format!("{expected}|"),
+                    "{payload:?} in {template:?}: {script}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn trusted_substitution_leaves_tainted_placeholders_as_written() {
+        let t = Tainting::new("evil.example");
+        let scope = t.maps.scope();
+        let url = json!({
+            "a": "http://127.0.0.1:${port}/${output:lookup/body/name}",
+            "b": "${output:lookup/body/endpoint}",
+            "c": "http://${dyn}/ ${output:proc/stdout}"
+        });
+        assert_eq!(
+            substitute_trusted(&url, &scope, &t.taint()),
+            json!({
+                "a": "http://127.0.0.1:9/${output:lookup/body/name}",
+                "b": "${output:lookup/body/endpoint}",
+                "c": "http://${dyn}/ it's; ls"
+            })
+        );
+        let found: Vec<String> = tainted(&url, &scope, &t.taint())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "${output:lookup/body/name} (an earlier activity's output)",
+                "${output:lookup/body/endpoint} (an earlier activity's output)",
+                "${dyn} (configuration a plugin computed (dynamic configuration))",
+            ]
+        );
+    }
+
+    #[test]
+    fn references_as_written() {
+        assert_eq!(
+            references(&json!(["$a ${b}", {"k": "${output:x/y} $$c"}])),
+            [
+                Placeholder::Name("a"),
+                Placeholder::Name("b"),
+                Placeholder::Output("x")
+            ]
+        );
+        assert_eq!(
+            whole_reference("${output:x/0}"),
+            Some(Placeholder::Output("x"))
+        );
+        assert_eq!(whole_reference("${a}"), Some(Placeholder::Name("a")));
+        for not_whole in ["$a", "${a} ", "x${a}", "$${a}"] {
+            assert_eq!(whole_reference(not_whole), None, "{not_whole}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::aliases::{self, ALIASES};
 use super::config::{self, ConfigDeclaration, SecretDeclaration, VAULT};
 use super::model::*;
 use super::python::py_truthy;
+use super::substitute::{Placeholder, Source, whole_reference, whole_reference_message};
 use super::tolerance::{Declared, Tolerance};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -111,6 +112,9 @@ type Targets<'a> = HashMap<&'a str, Option<&'a Activity>>;
 #[derive(Default)]
 struct Checker {
     errors: Vec<ValidationError>,
+    /// Process `arguments` that are one `${…}` alone, with their pointers: refused once the whole
+    /// experiment says whether a plugin shapes that value.
+    whole_arguments: Vec<(String, String)>,
 }
 
 impl Checker {
@@ -184,7 +188,7 @@ impl Checker {
         let method = self.resolve(&method_entries, Place::Method, &targets);
         let rollbacks = self.resolve(&rollback_entries, Place::Rollbacks, &targets);
 
-        Some(Experiment {
+        let experiment = Experiment {
             raw: raw.clone(),
             title: title.unwrap_or_default(),
             configuration,
@@ -194,7 +198,34 @@ impl Checker {
             method,
             rollbacks,
             runtime,
-        })
+        };
+        self.tainted_whole_arguments(&experiment);
+        Some(experiment)
+    }
+
+    /// A process `arguments` string that is one placeholder alone takes its value's type, so a
+    /// plugin's value there would choose between the shell form and the argv form: refused when the
+    /// value is tainted as far as the experiment tells (a plugin's output, plugin-computed
+    /// configuration). The run checks again with the values themselves.
+    fn tainted_whole_arguments(&mut self, experiment: &Experiment) {
+        let tainted_configuration = experiment.tainted_configuration();
+        let from_plugins = |name: &str| {
+            let hypothesis = experiment.hypothesis.iter().flat_map(|h| &h.probes);
+            hypothesis
+                .chain(&experiment.method)
+                .chain(&experiment.rollbacks)
+                .any(|a| a.name == name && matches!(a.provider, Provider::Plugin(_)))
+        };
+        for (at, arguments) in std::mem::take(&mut self.whole_arguments) {
+            let source = match whole_reference(&arguments) {
+                Some(Placeholder::Name(key)) if tainted_configuration.contains(key) => {
+                    Source::Configuration
+                }
+                Some(Placeholder::Output(activity)) if from_plugins(activity) => Source::Output,
+                _ => continue,
+            };
+            self.error(&at, whole_reference_message(&arguments, source));
+        }
     }
 
     fn tags(&mut self, tags: Option<&Value>) {
@@ -760,6 +791,38 @@ impl Checker {
         })
     }
 
+    /// chaosrt's `provider.allowed_origins`: origins a call may reach when a value a plugin shaped
+    /// (an earlier output, plugin-computed configuration) chose its URL. Chaos Toolkit ignores the key.
+    fn allowed_origins(&mut self, p: &Map<String, Value>, at: &str) -> Vec<String> {
+        let at = format!("{at}/allowed_origins");
+        let items = match p.get("allowed_origins") {
+            None | Some(Value::Null) => return Vec::new(),
+            Some(Value::Array(items)) => items,
+            Some(_) => {
+                self.error(
+                    &at,
+                    "allowed_origins must be a list of origins, e.g. [\"https://api.example.com\", \
+                     \"http://127.0.0.1:9000\"]",
+                );
+                return Vec::new();
+            }
+        };
+        let mut origins = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str().filter(|s| is_origin(s)) {
+                Some(origin) => origins.push(origin.to_string()),
+                None => self.error(
+                    &format!("{at}/{i}"),
+                    format!(
+                        "{item} is not an http(s) origin: write scheme://host[:port] with nothing \
+                         after it, e.g. \"http://127.0.0.1:9000\""
+                    ),
+                ),
+            }
+        }
+        origins
+    }
+
     /// `{"type": "http", ...}`: the built-in http plugin's `request`, with the provider's fields as
     /// arguments. Chaos Toolkit ignores `secrets` here.
     fn http_provider(&mut self, p: &Map<String, Value>, at: &str) -> Option<Provider> {
@@ -792,6 +855,7 @@ impl Checker {
                 None
             }
         };
+        let allowed_origins = self.allowed_origins(p, at);
         let mut arguments = Map::new();
         arguments.insert("url".into(), Value::String(url?));
         for key in [
@@ -815,6 +879,7 @@ impl Checker {
             form: CallForm::Http,
             timeout,
             secrets: Vec::new(),
+            allowed_origins,
         }))
     }
 
@@ -867,6 +932,7 @@ impl Checker {
             form: CallForm::Python { module, func },
             timeout: None,
             secrets,
+            allowed_origins: Vec::new(),
         }))
     }
 
@@ -874,6 +940,12 @@ impl Checker {
         let path = self.non_empty_string(p, at, "path", "a process activity must have a path");
         let timeout = self.seconds(p, at, "timeout", "process timeout must be a number");
         let arguments = p.get("arguments").cloned().unwrap_or(Value::Null);
+        if let Value::String(s) = &arguments
+            && whole_reference(s).is_some()
+        {
+            self.whole_arguments
+                .push((format!("{at}/arguments"), s.clone()));
+        }
         if !matches!(
             arguments,
             Value::Null | Value::String(_) | Value::Array(_) | Value::Object(_)
@@ -907,6 +979,7 @@ impl Checker {
         let arguments = self.keyword_arguments(p, at);
         let secrets = self.secret_scopes(p, at);
         let timeout = self.seconds(p, at, "timeout", "provider timeout must be a number");
+        let allowed_origins = self.allowed_origins(p, at);
         let spec = spec?;
         let (plugin, version) = match spec.split_once('@') {
             Some((name, version)) => (name.to_string(), Some(version.to_string())),
@@ -920,6 +993,7 @@ impl Checker {
             form: CallForm::Native,
             timeout,
             secrets,
+            allowed_origins,
         }))
     }
 
@@ -1003,6 +1077,37 @@ impl Checker {
         }
         seconds
     }
+}
+
+/// `http(s)://host[:port]`, optionally with a final `/`: no user, path, query or fragment, so that it
+/// names exactly one origin.
+fn is_origin(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return false;
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return false;
+    }
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((host, "")) => (host, None),
+            Some((host, after)) => match after.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => return false,
+            },
+            None => return false,
+        },
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
+    host_ok && port.is_none_or(|p| p.parse::<u16>().is_ok())
 }
 
 const ASSERT_ON_ACTION: &str =

@@ -841,3 +841,121 @@ fn matches_a_chaos_run() {
     assert_eq!(e.method[0].name, "typed-str");
     assert!(e.rollbacks[0].background);
 }
+
+/// A process's `arguments` that is one placeholder alone, whose value a plugin shapes, would let the
+/// plugin choose between the shell form and the argv form: refused with what to write instead.
+#[test]
+fn a_tainted_placeholder_alone_is_no_process_arguments() {
+    let process = |name: &str, arguments: Value| {
+        json!({"type": "action", "name": name,
+               "provider": {"type": "process", "path": "echo", "arguments": arguments}})
+    };
+    let dynamic = |provider: Value| json!({"type": "probe", "name": "d", "provider": provider});
+    let raw = experiment_with(json!({
+        "configuration": {
+            "endpoint": dynamic(json!({"type": "http", "url": "http://127.0.0.1:1/"})),
+            "mine": dynamic(json!({"type": "process", "path": "hostname"})),
+            "laundered": dynamic(json!({"type": "process", "path": "echo", "arguments": ["${endpoint}"]})),
+            "twice": dynamic(json!({"type": "process", "path": "echo", "arguments": "${laundered}"})),
+            "literal": "x"
+        },
+        "method": [
+            {"type": "probe", "name": "lookup",
+             "provider": {"type": "http", "url": "http://127.0.0.1:1/"}},
+            process("proc", json!("hi")),
+            process("a", json!("${output:lookup/body/name}")),
+            process("b", json!("${endpoint}")),
+            process("c", json!(["${output:lookup/body/name}", "${endpoint}"])),
+            process("d", json!("--name ${output:lookup/body/name} ${endpoint}")),
+            process("e", json!("${mine}")),
+            process("f", json!("${output:proc/stdout}")),
+            process("g", json!("${literal}")),
+            process("h", json!("${output:nothing}"))
+        ]
+    }));
+    let found = errors(raw);
+    let refused = |at: &str, placeholder: &str, from: &str| {
+        format!(
+            "{at}: \"{placeholder}\" is a value from {from}, which a plugin shapes: as a process's \
+             whole arguments it would choose between the shell form (a string) and the argv form \
+             (a list). Write the arguments as a list instead: [\"{placeholder}\"]"
+        )
+    };
+    let plugin_config = "configuration a plugin computed (dynamic configuration)";
+    assert_eq!(
+        found,
+        [
+            refused(
+                "/configuration/twice/provider/arguments",
+                "${laundered}",
+                plugin_config
+            ),
+            refused(
+                "/method/2/provider/arguments",
+                "${output:lookup/body/name}",
+                "an earlier activity's output"
+            ),
+            refused("/method/3/provider/arguments", "${endpoint}", plugin_config),
+        ]
+    );
+}
+
+#[test]
+fn allowed_origins_are_origins() {
+    let provider = |p: Value| {
+        experiment_with(json!({"method": [{"type": "action", "name": "a", "provider": p}]}))
+    };
+    let http = |origins: Value| {
+        provider(json!({"type": "http", "url": "http://x/", "allowed_origins": origins}))
+    };
+    check_table(vec![
+        (
+            http(json!([
+                "http://127.0.0.1:9000",
+                "https://api.example.com/",
+                "HTTP://[::1]:8080",
+                "http://localhost"
+            ])),
+            vec![],
+        ),
+        (
+            provider(
+                json!({"type": "plugin", "plugin": "p", "func": "f", "allowed_origins": ["https://h"]}),
+            ),
+            vec![],
+        ),
+        (
+            http(json!("http://127.0.0.1:9000")),
+            vec!["/method/0/provider/allowed_origins: allowed_origins must be a list of origins"],
+        ),
+        (
+            http(json!([
+                "http://h/path",
+                "ftp://h",
+                "127.0.0.1:9000",
+                "http://u@h",
+                "http://h:99999",
+                1,
+                "http://",
+                "http://h?x"
+            ])),
+            vec![
+                "/method/0/provider/allowed_origins/0: \"http://h/path\" is not an http(s) origin: write scheme://host[:port]",
+                "/method/0/provider/allowed_origins/1: \"ftp://h\" is not an http(s) origin",
+                "/method/0/provider/allowed_origins/2: \"127.0.0.1:9000\" is not an http(s) origin",
+                "/method/0/provider/allowed_origins/3: \"http://u@h\" is not an http(s) origin",
+                "/method/0/provider/allowed_origins/4: \"http://h:99999\" is not an http(s) origin",
+                "/method/0/provider/allowed_origins/5: 1 is not an http(s) origin",
+                "/method/0/provider/allowed_origins/6: \"http://\" is not an http(s) origin",
+                "/method/0/provider/allowed_origins/7: \"http://h?x\" is not an http(s) origin",
+            ],
+        ),
+    ]);
+    let e = validate(&http(json!(["http://127.0.0.1:9000"]))).unwrap();
+    let Provider::Plugin(call) = &e.method[0].provider else {
+        panic!()
+    };
+    assert_eq!(call.allowed_origins, ["http://127.0.0.1:9000"]);
+    // Not an argument of the call: the plugin never sees it.
+    assert!(!call.arguments.contains_key("allowed_origins"));
+}
