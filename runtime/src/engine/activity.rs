@@ -3,9 +3,10 @@
 
 use super::{Dry, Run, Runtime, grants, process, seconds};
 use crate::experiment::{
-    Activity, ActivityKind, CallForm, PluginCall, Provider, Returns, find_alias, process_argv,
+    Activity, ActivityKind, CallForm, PluginCall, ProcessCall, Provider, Returns, find_alias,
+    process_argv, substitute, substitute_shell, substitute_trusted, tainted,
 };
-use crate::host::{Call, Limits};
+use crate::host::{Call, Capability, Grants, Limits};
 use crate::journal::{Run as Record, RunStatus, iso};
 use chrono::Utc;
 use serde_json::{Map, Value};
@@ -46,13 +47,13 @@ impl Runtime {
             )),
             _ if is_dry => {
                 console.debug(&format!("Activity {} is in dry mode", activity.name));
-                Ok(Value::Null)
+                Ok((Value::Null, false))
             }
-            _ => self.call(activity, run).await,
+            _ => self.call_vouched(activity, run).await,
         };
         let end = Utc::now();
         let (output, status, exception) = match result {
-            Ok(output) => {
+            Ok((output, trusted)) => {
                 console.debug(&format!(
                     "  => succeeded with '{}'",
                     console.json_text(&output)
@@ -60,7 +61,7 @@ impl Runtime {
                 run.outputs
                     .lock()
                     .unwrap()
-                    .insert(activity.name.clone(), output.clone());
+                    .insert(&activity.name, output.clone(), trusted);
                 (output, RunStatus::Succeeded, None)
             }
             Err(message) => {
@@ -117,13 +118,21 @@ impl Runtime {
 
     /// Calls the activity's provider. `Err` carries the failure message (an `ActivityFailed`).
     pub(super) async fn call(&self, activity: &Activity, run: &Run<'_>) -> Result<Value, String> {
+        self.call_vouched(activity, run)
+            .await
+            .map(|(output, _)| output)
+    }
+
+    /// [`Runtime::call`], and whether the operator can vouch for the output: a process's, from
+    /// arguments free of values a plugin shaped (so a process never launders a plugin's text).
+    async fn call_vouched(
+        &self,
+        activity: &Activity,
+        run: &Run<'_>,
+    ) -> Result<(Value, bool), String> {
         match &activity.provider {
             Provider::Process(call) => {
-                let arguments = if run.substitutes_arguments() {
-                    run.substitute(&call.arguments)
-                } else {
-                    call.arguments.clone()
-                };
+                let (arguments, trusted) = process_arguments(call, run)?;
                 let timeout = min_timeout(activity.timeout, call.timeout).map(seconds);
                 let output = process::run(&call.path, &process_argv(&arguments), timeout).await?;
                 if !activity.declares_tolerance()
@@ -134,7 +143,7 @@ impl Runtime {
                          not what you expected. Please have a look at the logs.",
                     );
                 }
-                Ok(output)
+                Ok((output, trusted))
             }
             Provider::Plugin(call) => {
                 let arguments = self.plugin_arguments(call, run);
@@ -149,7 +158,7 @@ impl Runtime {
                          indicate some error and not what you expected. Please have a look at the logs.",
                     );
                 }
-                Ok(output)
+                Ok((output, false))
             }
         }
     }
@@ -175,20 +184,49 @@ impl Runtime {
     /// provider's url, headers and timeout always, other arguments only when there is something to
     /// substitute from.
     fn plugin_arguments(&self, call: &PluginCall, run: &Run<'_>) -> Map<String, Value> {
-        let always = call.form == CallForm::Http;
         let all = run.substitutes_arguments();
         call.arguments
             .iter()
             .map(|(key, value)| {
-                let substituted = match key.as_str() {
-                    "url" | "headers" | "timeout" if always => run.substitute(value),
-                    "method" | "verify_tls" if always => value.clone(),
-                    _ if all => run.substitute(value),
-                    _ => value.clone(),
+                let value = if substituted(call, key, all) {
+                    run.substitute(value)
+                } else {
+                    value.clone()
                 };
-                (key.clone(), substituted)
+                (key.clone(), value)
             })
             .collect()
+    }
+
+    /// The grants for a call with (substituted) `arguments`: the origin an `http: *` call reaches is
+    /// the one its `url` has with trusted values only, unless the provider allows the other.
+    fn call_grants(
+        &self,
+        activity: &Activity,
+        call: &PluginCall,
+        arguments: &Map<String, Value>,
+        granted: &[Capability],
+        run: &Run<'_>,
+    ) -> Result<Grants, grants::Refused> {
+        let url = call.arguments.get("url");
+        let (fixed, tainted) = match url {
+            Some(url) if substituted(call, "url", run.substitutes_arguments()) => {
+                run.with_taint(|scope, taint| {
+                    (
+                        substitute_trusted(url, scope, taint),
+                        tainted(url, scope, taint),
+                    )
+                })
+            }
+            _ => (url.cloned().unwrap_or_default(), Vec::new()),
+        };
+        let written = grants::Written {
+            activity: &activity.name,
+            url: Some(&fixed),
+            tainted: &tainted,
+            allowed_origins: &call.allowed_origins,
+        };
+        grants::for_call(granted, arguments, &written, &self.working_dir)
     }
 
     async fn call_plugin(
@@ -225,7 +263,9 @@ impl Runtime {
         if let Some(t) = min_timeout(activity.timeout, call.timeout) {
             limits.timeout = seconds(t.max(0.001));
         }
-        let grants = grants::for_call(&loaded.granted, &arguments, &self.working_dir);
+        let grants = self
+            .call_grants(activity, call, &arguments, &loaded.granted, run)
+            .map_err(|e| e.to_string())?;
         let arguments = Value::Object(arguments).to_string();
         let configuration = Value::Object(run.resolved.configuration.clone()).to_string();
         // Only the secret scopes the provider lists, as Chaos Toolkit injects them.
@@ -253,6 +293,34 @@ impl Runtime {
             .map_err(|e| format!("plugin '{}' returned bad JSON: {e}", call.plugin))?;
         Ok(returned.unwrap_or(output))
     }
+}
+
+/// Whether Chaos Toolkit substitutes the provider field `key`: an http provider's url, headers and
+/// timeout always, its method and verify_tls never, anything else when `all` (there is something to
+/// substitute from).
+fn substituted(call: &PluginCall, key: &str, all: bool) -> bool {
+    match key {
+        "url" | "headers" | "timeout" if call.form == CallForm::Http => true,
+        "method" | "verify_tls" if call.form == CallForm::Http => false,
+        _ => all,
+    }
+}
+
+/// A process's arguments after substitution, and whether no value a plugin shaped went into them.
+/// A shell string takes tainted values as quoted words ([`substitute_shell`]); a list or object
+/// keeps each value one argv item, as substitution always does.
+fn process_arguments(call: &ProcessCall, run: &Run<'_>) -> Result<(Value, bool), String> {
+    if !run.substitutes_arguments() {
+        return Ok((call.arguments.clone(), true));
+    }
+    run.with_taint(|scope, taint| {
+        let trusted = tainted(&call.arguments, scope, taint).is_empty();
+        let arguments = match &call.arguments {
+            Value::String(s) => substitute_shell(s, scope, taint).map_err(|e| e.to_string())?,
+            other => substitute(other, scope),
+        };
+        Ok((arguments, trusted))
+    })
 }
 
 /// The tighter of the activity's and the provider's timeouts.

@@ -1,17 +1,64 @@
 //! Turning a plugin's granted capabilities into one call's sandbox grants. This is where the
 //! experiment meets the host: `http: *` becomes the origin of the URL this very call names, and the
 //! working-directory filesystem grant becomes the directory the operator runs in.
+//!
+//! The origin an `http: *` call reaches is the operator's to choose: the one the URL has with only
+//! trusted values substituted (what the experiment says, the operator's configuration, secrets). A
+//! value a plugin shaped (an earlier output, plugin-computed configuration) may choose another
+//! origin only when the provider's `allowed_origins` lists it; otherwise the call is refused before
+//! the plugin runs, so the call's headers (and the secrets in them) never reach that host.
 
+use crate::experiment::Tainted;
 use crate::host::{Capability, DirGrant, Grants, Origin};
 use serde_json::{Map, Value};
 use std::path::Path;
 
-/// The grants for one call with `arguments`, from the capabilities the plugin was granted.
+/// What the experiment as written fixes about a call's `url`.
+#[derive(Debug, Clone, Copy)]
+pub struct Written<'a> {
+    /// The activity, for the refusal.
+    pub activity: &'a str,
+    /// The `url` with trusted values substituted and tainted placeholders left as written.
+    pub url: Option<&'a Value>,
+    /// The tainted placeholders in the `url`.
+    pub tainted: &'a [Tainted],
+    /// The provider's `allowed_origins`, validated origins as written.
+    pub allowed_origins: &'a [String],
+}
+
+/// An `http: *` call whose origin a plugin's value chose and the provider does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "activity '{activity}' may not call {origin}: that origin comes from {}, not from the \
+     experiment as written, and the provider does not allow it. To let it, add to the activity's \
+     provider: \"allowed_origins\": [\"{origin}\"]",
+    sources(tainted)
+)]
+pub struct Refused {
+    pub activity: String,
+    pub origin: Origin,
+    pub tainted: Vec<Tainted>,
+}
+
+fn sources(tainted: &[Tainted]) -> String {
+    match tainted {
+        [] => "a value a plugin shaped".to_string(),
+        _ => tainted
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// The grants for one call with (substituted) `arguments`, from the capabilities the plugin was
+/// granted; `Err` when the call may not reach the origin its URL names.
 pub fn for_call(
     granted: &[Capability],
     arguments: &Map<String, Value>,
+    written: &Written,
     working_dir: &Path,
-) -> Grants {
+) -> Result<Grants, Refused> {
     let mut grants = Grants::default();
     for capability in granted {
         match capability {
@@ -20,6 +67,21 @@ pub fn for_call(
                 let Some(o) = url.and_then(Origin::parse) else {
                     continue;
                 };
+                let fixed = written.url.and_then(Value::as_str).and_then(Origin::parse);
+                let allowed = || {
+                    written
+                        .allowed_origins
+                        .iter()
+                        .filter_map(|a| Origin::parse(a))
+                        .any(|a| a == o)
+                };
+                if fixed.as_ref() != Some(&o) && !allowed() {
+                    return Err(Refused {
+                        activity: written.activity.to_string(),
+                        origin: o,
+                        tainted: written.tainted.to_vec(),
+                    });
+                }
                 // The call's own `verify_tls: false` (Chaos Toolkit's http provider field).
                 if arguments.get("verify_tls") == Some(&Value::Bool(false)) {
                     grants.insecure_tls.push(o.clone());
@@ -43,7 +105,7 @@ pub fn for_call(
             Capability::Kubernetes { .. } => {}
         }
     }
-    grants
+    Ok(grants)
 }
 
 #[cfg(test)]
@@ -51,18 +113,88 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// What the operator wrote, with nothing tainted in it.
+    fn as_written(url: &Value) -> Written<'_> {
+        Written {
+            activity: "call",
+            url: Some(url),
+            tainted: &[],
+            allowed_origins: &[],
+        }
+    }
+
     #[test]
     fn wildcard_http_grants_only_the_named_url() {
         let granted = [Capability::Http { origin: "*".into() }];
-        let args = json!({"url": "http://127.0.0.1:8080/x"});
-        let grants = for_call(&granted, args.as_object().unwrap(), Path::new("/w"));
+        let url = json!("http://127.0.0.1:8080/x");
+        let args = json!({"url": url});
+        let grants = for_call(
+            &granted,
+            args.as_object().unwrap(),
+            &as_written(&url),
+            Path::new("/w"),
+        )
+        .unwrap();
         assert_eq!(
             grants.http,
             [Origin::parse("http://127.0.0.1:8080").unwrap()]
         );
         assert!(grants.dirs.is_empty());
-        let none = for_call(&granted, json!({}).as_object().unwrap(), Path::new("/w"));
-        assert_eq!(none, Grants::default());
+        let none = for_call(
+            &granted,
+            json!({}).as_object().unwrap(),
+            &as_written(&Value::Null),
+            Path::new("/w"),
+        );
+        assert_eq!(none, Ok(Grants::default()));
+    }
+
+    /// A plugin's value may fill in the path, not choose the host, unless the provider allows it.
+    #[test]
+    fn the_origin_is_the_one_the_experiment_fixes() {
+        let granted = [Capability::Http { origin: "*".into() }];
+        let tainted = [Tainted {
+            placeholder: "${output:lookup/endpoint}".into(),
+            source: crate::experiment::Source::Output,
+        }];
+        let grant = |written: &str, called: &str, allowed: &[String]| {
+            let written = json!(written);
+            let args = json!({"url": called});
+            let written = Written {
+                allowed_origins: allowed,
+                tainted: &tainted,
+                ..as_written(&written)
+            };
+            for_call(
+                &granted,
+                args.as_object().unwrap(),
+                &written,
+                Path::new("/w"),
+            )
+            .map(|g| g.http.iter().map(ToString::to_string).collect::<Vec<_>>())
+        };
+        let path = grant(
+            "http://127.0.0.1:9/${output:x}",
+            "http://127.0.0.1:9/@evil/",
+            &[],
+        );
+        assert_eq!(path, Ok(vec!["http://127.0.0.1:9".to_string()]));
+        let refused = grant("${output:lookup/endpoint}/x", "http://evil:1/x", &[]);
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "activity 'call' may not call http://evil:1: that origin comes from \
+             ${output:lookup/endpoint} (an earlier activity's output), not from the experiment as \
+             written, and the provider does not allow it. To let it, add to the activity's \
+             provider: \"allowed_origins\": [\"http://evil:1\"]"
+        );
+        for written in ["http://${output:x}/", "http://api${output:x}/"] {
+            assert!(grant(written, "http://evil:1/", &[]).is_err(), "{written}");
+        }
+        let allowed = ["https://other".to_string(), "http://evil:1/".to_string()];
+        assert_eq!(
+            grant("${output:lookup/endpoint}/x", "http://evil:1/x", &allowed),
+            Ok(vec!["http://evil:1".to_string()])
+        );
     }
 
     #[test]
@@ -71,7 +203,13 @@ mod tests {
             path: ".".into(),
             writable: true,
         }];
-        let grants = for_call(&granted, &Map::new(), Path::new("/work/run"));
+        let grants = for_call(
+            &granted,
+            &Map::new(),
+            &as_written(&Value::Null),
+            Path::new("/work/run"),
+        )
+        .unwrap();
         assert_eq!(
             grants.dirs,
             [DirGrant {

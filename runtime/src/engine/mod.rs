@@ -17,7 +17,7 @@ mod signal;
 
 use crate::console::Console;
 use crate::experiment::{
-    Experiment, HypothesisStrategy, Resolved, RollbackStrategy, Scope, substitute,
+    Experiment, HypothesisStrategy, Resolved, RollbackStrategy, Scope, Taint, substitute,
 };
 use crate::host::Host;
 use crate::journal::{Journal, Status, SteadyState};
@@ -27,6 +27,7 @@ pub use options::{Dry, RunOptions, StrategyFlags};
 pub use plugins::Plugins;
 use serde_json::{Map, Value};
 pub use signal::{Interrupt, interrupt_signal};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -46,9 +47,32 @@ pub(crate) struct Run<'a> {
     pub resolved: &'a Resolved,
     pub options: &'a RunOptions,
     pub status: Mutex<Option<Status>>,
-    /// Outputs of the activities that ran so far, by name (`${output:NAME}`).
-    pub outputs: Mutex<Map<String, Value>>,
+    /// Outputs of the activities that ran so far (`${output:NAME}`).
+    pub outputs: Mutex<Outputs>,
     pub during: Mutex<Vec<SteadyState>>,
+    /// Configuration keys a plugin computed (`Experiment::tainted_configuration`).
+    tainted_configuration: BTreeSet<String>,
+}
+
+/// The outputs of the activities that ran so far, and which of them the operator can vouch for.
+#[derive(Debug, Default)]
+pub(crate) struct Outputs {
+    /// By activity name, the latest run winning.
+    pub values: Map<String, Value>,
+    /// The activities whose latest output a process produced from untainted arguments; every
+    /// other output is a plugin's (or was shaped by one) and tainted.
+    pub trusted: BTreeSet<String>,
+}
+
+impl Outputs {
+    pub fn insert(&mut self, activity: &str, output: Value, trusted: bool) {
+        self.values.insert(activity.to_string(), output);
+        if trusted {
+            self.trusted.insert(activity.to_string());
+        } else {
+            self.trusted.remove(activity);
+        }
+    }
 }
 
 impl<'a> Run<'a> {
@@ -64,8 +88,9 @@ impl<'a> Run<'a> {
             resolved,
             options,
             status: Mutex::new(None),
-            outputs: Mutex::new(Map::new()),
+            outputs: Mutex::new(Outputs::default()),
             during: Mutex::new(Vec::new()),
+            tainted_configuration: experiment.tainted_configuration(),
         }
     }
 
@@ -80,12 +105,22 @@ impl<'a> Run<'a> {
     /// Calls `f` with what `${…}` resolves from: configuration, secrets and earlier outputs (read in
     /// place, under the outputs lock, rather than copied per call).
     pub fn with_scope<R>(&self, f: impl FnOnce(&Scope) -> R) -> R {
+        self.with_taint(|scope, _| f(scope))
+    }
+
+    /// [`Run::with_scope`], with which of its values a plugin shaped.
+    pub fn with_taint<R>(&self, f: impl FnOnce(&Scope, &Taint) -> R) -> R {
         let outputs = self.outputs.lock().unwrap();
-        f(&Scope {
+        let scope = Scope {
             configuration: &self.resolved.configuration,
             secrets: &self.resolved.secrets,
-            outputs: &outputs,
-        })
+            outputs: &outputs.values,
+        };
+        let taint = Taint {
+            configuration: &self.tainted_configuration,
+            trusted_outputs: &outputs.trusted,
+        };
+        f(&scope, &taint)
     }
 
     /// Substitutes `${…}` in `value` from configuration, secrets and earlier outputs.
@@ -98,7 +133,7 @@ impl<'a> Run<'a> {
     pub fn substitutes_arguments(&self) -> bool {
         !self.resolved.configuration.is_empty()
             || !self.resolved.secrets.is_empty()
-            || !self.outputs.lock().unwrap().is_empty()
+            || !self.outputs.lock().unwrap().values.is_empty()
     }
 }
 
