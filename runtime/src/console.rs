@@ -249,7 +249,10 @@ mod tests {
         let mask = Mask::new(vec!["4242".into(), "a\"b\\c".into(), "probe".into()]);
         let value = json!({"probes": [4242, 42, "say a\"b\\c"], "n": 4242.5});
         let masked = mask.apply_json(&value);
-        assert_eq!(masked, json!({"probes": ["***", 42, "say ***"], "n": 4242.5}));
+        assert_eq!(
+            masked,
+            json!({"probes": ["***", 42, "say ***"], "n": 4242.5})
+        );
         // Serialised after masking, nothing of the secret is left to find in the JSON text.
         let console = Console::new(false).masking(mask);
         assert_eq!(

@@ -53,7 +53,10 @@ mod tests {
     #[test]
     fn control_and_format_characters_are_shown_not_obeyed() {
         let cases = [
-            ("plain text, unicode: é ü 日本", "plain text, unicode: é ü 日本"),
+            (
+                "plain text, unicode: é ü 日本",
+                "plain text, unicode: é ü 日本",
+            ),
             ("a\nb\r\tc", "a\\nb\\r\\tc"),
             ("\x1b[2K\x1b[1A", "\\x1b[2K\\x1b[1A"),
             ("\x7f\x00", "\\x7f\\x00"),

@@ -35,13 +35,23 @@ pub fn read_own(path: &Path) -> io::Result<String> {
     Ok(text)
 }
 
+/// Refuses a relative `path` one of whose directories is a link, for files chaosrt replaces by a
+/// rename (the journal): the rename itself replaces a link at the last component, never follows it.
+pub fn check_parents(path: &Path) -> io::Result<()> {
+    refuse_linked_parents(path, Path::new(""))
+}
+
 /// Refuses a relative `path` (taken from `base`) one of whose directories is a link.
 fn refuse_linked_parents(path: &Path, base: &Path) -> io::Result<()> {
     if path.is_absolute() {
         return Ok(());
     }
     let mut prefix = base.to_path_buf();
-    let parents: Vec<Component> = path.parent().into_iter().flat_map(Path::components).collect();
+    let parents: Vec<Component> = path
+        .parent()
+        .into_iter()
+        .flat_map(Path::components)
+        .collect();
     for component in parents {
         prefix.push(component);
         if matches!(component, Component::Normal(_))
@@ -95,7 +105,10 @@ mod tests {
         std::fs::create_dir(dir.path().join("real")).unwrap();
         symlink("real", dir.path().join("logs")).unwrap();
         let err = refuse_linked_parents(Path::new("logs/x.log"), dir.path()).unwrap_err();
-        assert!(err.to_string().contains("/logs is a symbolic link"), "{err}");
+        assert!(
+            err.to_string().contains("/logs is a symbolic link"),
+            "{err}"
+        );
         refuse_linked_parents(Path::new("real/x.log"), dir.path()).unwrap();
 
         let plain = dir.path().join("plain.log");

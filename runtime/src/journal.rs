@@ -125,6 +125,8 @@ impl Journal {
         let mut text = serde_json::to_string_pretty(&mask.apply_json(&value))
             .map_err(std::io::Error::other)?;
         text.push('\n');
+        // A link at `path` itself is replaced by the rename, never written through.
+        crate::fsutil::check_parents(path)?;
         crate::host::cache::write_atomically(path, text.as_bytes())
     }
 }

@@ -155,26 +155,6 @@ fn a_second_run_loads_compiled_components_from_the_cache() {
 }
 
 #[test]
-fn a_plugin_for_another_contract_version_is_refused_naming_both_versions() {
-    let scratch = Scratch::new();
-    let out = scratch
-        .chaosrt()
-        .args(["plugin", "install", "--yes", chaosrt_test_guests::FUTURE])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(
-            "was built for chaosrt:plugin@9.0.0, but this chaosrt supports chaosrt:plugin@0.1.0"
-        ),
-        "{stderr}"
-    );
-    let listed = scratch.chaosrt().args(["plugin", "list"]).output().unwrap();
-    assert!(!String::from_utf8_lossy(&listed.stdout).contains("future"));
-}
-
-#[test]
 fn unknown_placeholders_and_undeclared_vars_are_warnings() {
     let scratch = Scratch::new();
     let experiment = json!({

@@ -141,6 +141,20 @@ pub struct StatusServer {
 
 impl StatusServer {
     pub fn start(status: u16, content_type: &'static str, body: &'static str) -> StatusServer {
+        StatusServer::start_with(status, content_type, body, String::new())
+    }
+
+    /// A server that answers every request with `302 Found` to `location`.
+    pub fn redirecting_to(location: &str) -> StatusServer {
+        StatusServer::start_with(302, "text/plain", "", format!("Location: {location}\r\n"))
+    }
+
+    fn start_with(
+        status: u16,
+        content_type: &'static str,
+        body: &'static str,
+        extra_headers: String,
+    ) -> StatusServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let hits = Arc::new(AtomicUsize::new(0));
@@ -163,7 +177,7 @@ impl StatusServer {
                 let mut body_in = vec![0; length];
                 let _ = reader.read_exact(&mut body_in);
                 let response = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\n{extra_headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = stream.write_all(response.as_bytes());
@@ -214,4 +228,11 @@ pub fn assert_ok(out: &Output) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The origin of a loopback URL as the host names it in denials: `http://host:port`.
+pub fn origin_of(url: &str) -> String {
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let authority = rest.split('/').next().unwrap_or_default();
+    format!("http://{authority}")
 }

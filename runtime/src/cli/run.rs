@@ -85,6 +85,7 @@ pub async fn run(
     let mask = Mask::new(secret_strings(&prepared.resolved));
     let console = console.masking(mask.clone());
     let working_dir = std::env::current_dir().context("cannot read the current directory")?;
+    crate::engine::plugins::warn_broad_working_dir(&prepared.plugins, &working_dir, &console);
     let runtime = Runtime {
         host,
         console,

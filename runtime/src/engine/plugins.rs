@@ -21,10 +21,9 @@ impl Loaded {
     /// words are attributed to it, so its error text can never read as chaosrt's.
     pub fn failure(&self, error: CallError) -> String {
         match error {
-            CallError::Failed { message } if !self.builtin => format!(
-                "plugin '{}' failed: {message}",
-                self.plugin.metadata.name
-            ),
+            CallError::Failed { message } if !self.builtin => {
+                format!("plugin '{}' failed: {message}", self.plugin.metadata.name)
+            }
             other => other.to_string(),
         }
     }
@@ -40,6 +39,43 @@ impl Plugins {
     pub fn get(&self, call: &PluginCall) -> Option<&Loaded> {
         self.loaded
             .get(&(call.plugin.clone(), call.version.clone()))
+    }
+
+    /// The names of the loaded plugins granted the run's working directory, sorted.
+    pub fn granted_working_dir(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .loaded
+            .values()
+            .filter(|l| {
+                l.granted
+                    .iter()
+                    .any(|c| matches!(c, Capability::Filesystem { path, .. } if path == "."))
+            })
+            .map(|l| l.plugin.metadata.name.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+}
+
+/// A warning when plugins granted "the working directory" would get far more than an experiment's
+/// files: the root or the home directory (where `~/.ssh` lives).
+pub fn warn_broad_working_dir(plugins: &Plugins, working_dir: &std::path::Path, console: &Console) {
+    let names = plugins.granted_working_dir();
+    if names.is_empty() {
+        return;
+    }
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let broad = working_dir == std::path::Path::new("/")
+        || home.is_some_and(|h| std::fs::canonicalize(h).is_ok_and(|h| h == working_dir));
+    if broad {
+        console.warning(&format!(
+            "the working directory is {}, and the plugins {} are granted it: they may read and write \
+             everything below it; run experiments from a directory of their own",
+            working_dir.display(),
+            names.join(", ")
+        ));
     }
 }
 

@@ -37,10 +37,11 @@ pub enum LoadError {
         problem: super::metadata::BadMetadata,
     },
     /// Asking the plugin for its metadata failed.
-    #[error("plugin '{name}' failed to describe itself: {source}")]
+    #[error("plugin '{name}' failed to describe itself: {error}")]
     Metadata {
         name: String,
-        source: Box<CallError>,
+        /// Not a `source`: the message already says it, and error chains would print it twice.
+        error: Box<CallError>,
     },
 }
 

@@ -150,10 +150,7 @@ pub fn is_semver(version: &str) -> bool {
     };
     let label = |l: &str| {
         l.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
     };
     version.len() <= bounds::NAME_CHARS
@@ -213,9 +210,16 @@ impl TryFrom<wit::PluginMetadata> for Metadata {
             let at = format!("activities[{i}]");
             check_identifier(&format!("{at}.name"), &a.name)?;
             if !seen.insert(a.name.as_str()) {
-                return Err(bad(format!("{at}.name"), format!("'{}' is offered twice", a.name)));
+                return Err(bad(
+                    format!("{at}.name"),
+                    format!("'{}' is offered twice", a.name),
+                ));
             }
-            check_text(&format!("{at}.description"), &a.description, bounds::DESCRIPTION_CHARS)?;
+            check_text(
+                &format!("{at}.description"),
+                &a.description,
+                bounds::DESCRIPTION_CHARS,
+            )?;
             if a.arguments.len() > bounds::ARGUMENTS {
                 return Err(bad(
                     format!("{at}.arguments"),
@@ -227,9 +231,16 @@ impl TryFrom<wit::PluginMetadata> for Metadata {
                 let at = format!("{at}.arguments[{j}]");
                 check_identifier(&format!("{at}.name"), &arg.name)?;
                 if !names.insert(arg.name.as_str()) {
-                    return Err(bad(format!("{at}.name"), format!("'{}' is declared twice", arg.name)));
+                    return Err(bad(
+                        format!("{at}.name"),
+                        format!("'{}' is declared twice", arg.name),
+                    ));
                 }
-                check_text(&format!("{at}.description"), &arg.description, bounds::DESCRIPTION_CHARS)?;
+                check_text(
+                    &format!("{at}.description"),
+                    &arg.description,
+                    bounds::DESCRIPTION_CHARS,
+                )?;
                 if let Some(default) = &arg.default {
                     if default.len() > bounds::VALUE_BYTES {
                         return Err(bad(
@@ -251,7 +262,8 @@ impl TryFrom<wit::PluginMetadata> for Metadata {
 /// is, with nothing in it a terminal would obey.
 fn check_capability(field: &str, c: &wit::Capability) -> Result<(), BadMetadata> {
     let plain = |what: &str, s: &str| {
-        if s.is_empty() || s.len() > bounds::VALUE_BYTES || s.chars().any(crate::escape::is_unsafe) {
+        if s.is_empty() || s.len() > bounds::VALUE_BYTES || s.chars().any(crate::escape::is_unsafe)
+        {
             Err(bad(
                 format!("{field}.{what}"),
                 format!(
@@ -340,6 +352,120 @@ impl Metadata {
             description: m.description,
             capabilities,
             activities,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata() -> wit::PluginMetadata {
+        wit::PluginMetadata {
+            name: "probe-x_1".into(),
+            version: "1.2.3-rc.1+build.5".into(),
+            description: "Multi-line\ndescriptions are fine; they are printed escaped.".into(),
+            capabilities: vec![wit::Capability::Http("https://api.example.com".into())],
+            activities: vec![wit::Activity {
+                name: "os.path.exists".into(),
+                kind: wit::ActivityKind::Probe,
+                description: "d".into(),
+                arguments: vec![wit::ArgumentSpec {
+                    name: "path".into(),
+                    type_: wit::ArgumentType::String,
+                    required: false,
+                    default: Some("\"x\"".into()),
+                    description: "p".into(),
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn well_formed_metadata_is_accepted() {
+        let m = Metadata::try_from(metadata()).unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.version.as_str()),
+            ("probe-x_1", "1.2.3-rc.1+build.5")
+        );
+    }
+
+    #[test]
+    fn malformed_metadata_is_refused_naming_the_field() {
+        type Edit = fn(&mut wit::PluginMetadata);
+        let cases: [(Edit, &str); 12] = [
+            (
+                |m| m.name = "evil\r\x1b[2K".into(),
+                "name 'evil\\r\\x1b[2K' is not a valid name",
+            ),
+            (|m| m.name = "".into(), "name '' is not a valid name"),
+            (|m| m.name = "-x".into(), "name '-x' is not a valid name"),
+            (|m| m.name = "a".repeat(65), "is not a valid name"),
+            (
+                |m| m.version = "1.0".into(),
+                "version '1.0' is not a semantic version",
+            ),
+            (|m| m.version = "01.0.0".into(), "is not a semantic version"),
+            (
+                |m| m.description = "x".repeat(5000),
+                "description is longer than 4096 characters",
+            ),
+            (
+                |m| m.activities.push(m.activities[0].clone()),
+                "activities[1].name 'os.path.exists' is offered twice",
+            ),
+            (
+                |m| m.activities[0].arguments[0].default = Some("not json".into()),
+                "activities[0].arguments[0].default is not JSON text",
+            ),
+            (
+                |m| m.capabilities = vec![wit::Capability::Http("http://h/\x1b[2K".into())],
+                "capabilities[0].http 'http://h/\\x1b[2K' must be non-empty",
+            ),
+            (
+                |m| m.capabilities = vec![wit::Capability::Http("ftp://h".into())],
+                "capabilities[0].http 'ftp://h' is not an origin",
+            ),
+            (
+                |m| {
+                    m.capabilities = vec![wit::Capability::Filesystem(wit::FilesystemAccess {
+                        path: "/\r  filesystem: ./data".into(),
+                        writable: true,
+                    })]
+                },
+                "capabilities[0].path '/\\r  filesystem: ./data' must be non-empty",
+            ),
+        ];
+        for (edit, expected) in cases {
+            let mut m = metadata();
+            edit(&mut m);
+            let err = Metadata::try_from(m).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err:?} lacks {expected:?}");
+        }
+    }
+
+    #[test]
+    fn semantic_versions() {
+        for ok in [
+            "0.1.0",
+            "10.20.30",
+            "1.0.0-alpha",
+            "1.0.0-alpha.1",
+            "1.0.0+20130313144700",
+        ] {
+            assert!(is_semver(ok), "{ok}");
+        }
+        for bad in [
+            "1",
+            "1.0",
+            "1.0.0.0",
+            "v1.0.0",
+            "1.0.0-",
+            "1.0.0+",
+            "1.0.0-a..b",
+            "1.x.0",
+        ] {
+            assert!(!is_semver(bad), "{bad}");
         }
     }
 }

@@ -151,15 +151,14 @@ impl Host {
             },
         )
         .await
-        .map_err(|source| LoadError::Metadata {
+        .map_err(|error| LoadError::Metadata {
             name: name.into(),
-            source: Box::new(source),
+            error: Box::new(error),
         })?;
-        let metadata =
-            Metadata::try_from(described).map_err(|problem| LoadError::BadMetadata {
-                name: name.into(),
-                problem,
-            })?;
+        let metadata = Metadata::try_from(described).map_err(|problem| LoadError::BadMetadata {
+            name: name.into(),
+            problem,
+        })?;
         Ok(Plugin {
             pre,
             sha256,
@@ -328,14 +327,16 @@ impl Stdio {
         }
     }
 
+    /// The last line the plugin wrote to stderr before it trapped: a Rust guest's panic message
+    /// (Rust's "note: run with `RUST_BACKTRACE=1`" hint after it is skipped).
     fn stderr_tail(&self) -> String {
         let text = self.err.contents();
         let text = String::from_utf8_lossy(&text);
         text.lines()
             .rev()
-            .find(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
             .unwrap_or_default()
-            .trim()
             .to_string()
     }
 }
@@ -372,7 +373,12 @@ async fn guard<T>(
     if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
         return Err(timeout());
     }
-    let mut detail = format!("{error:#}");
+    // The trap itself says what happened; wasmtime's wasm backtrace of unnamed functions does not help
+    // an operator.
+    let mut detail = match error.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => format!("wasm trap: {trap}"),
+        None => format!("{error:#}"),
+    };
     // A Rust guest's panic message lands on stderr: the most useful part of a trap report.
     let stderr = stdio.stderr_tail();
     if !stderr.is_empty() {

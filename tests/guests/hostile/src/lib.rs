@@ -28,27 +28,54 @@ impl Plugin for Hostile {
                 Activity::action(
                     "symlink",
                     "Create the link `link` pointing at `target`, through wasi:filesystem directly.",
-                    vec![text("target", "What the link points at."), text("link", "The link's path.")],
+                    vec![
+                        text("target", "What the link points at."),
+                        text("link", "The link's path."),
+                    ],
                 ),
-                Activity::probe("read", "Return the text of `path`.", vec![text("path", "A file.")]),
+                Activity::probe(
+                    "read",
+                    "Return the text of `path`.",
+                    vec![text("path", "A file.")],
+                ),
                 Activity::action(
                     "write",
                     "Write `text` to `path`.",
                     vec![text("path", "A file."), text("text", "What to write.")],
                 ),
-                Activity::probe("env", "Return every environment variable it can see.", vec![]),
+                Activity::probe(
+                    "env",
+                    "Return every environment variable it can see.",
+                    vec![],
+                ),
                 Activity::probe(
                     "connect",
                     "Open a TCP connection to `address` (host:port) with wasi:sockets.",
                     vec![text("address", "Where to connect.")],
                 ),
-                Activity::action("log", "Log `message` at info level.", vec![text("message", "Any text.")]),
-                Activity::action("print", "Print `text` to stdout and stderr.", vec![text("text", "Any text.")]),
-                Activity::action("fail", "Fail with `message`.", vec![text("message", "Any text.")]),
+                Activity::action(
+                    "log",
+                    "Log `message` at info level.",
+                    vec![text("message", "Any text.")],
+                ),
+                Activity::action(
+                    "print",
+                    "Print `text` to stdout and stderr.",
+                    vec![text("text", "Any text.")],
+                ),
+                Activity::action(
+                    "fail",
+                    "Fail with `message`.",
+                    vec![text("message", "Any text.")],
+                ),
                 Activity::probe(
                     "echo",
                     "Return `value` as the output (to steer later activities).",
-                    vec![ArgumentSpec::required("value", ArgumentType::Any, "Any JSON value.")],
+                    vec![ArgumentSpec::required(
+                        "value",
+                        ArgumentType::Any,
+                        "Any JSON value.",
+                    )],
                 ),
             ],
         }
