@@ -24,6 +24,9 @@ pub struct Args {
     /// Do not verify the TLS certificate when fetching an https SOURCE.
     #[arg(long)]
     pub no_verify_tls: bool,
+    /// Fetch an http:// SOURCE from another machine (loopback always is): the network could change it.
+    #[arg(long)]
+    pub allow_http_source: bool,
     /// When to play the rollbacks.
     #[arg(long, value_parser = parse_rollback)]
     pub rollback_strategy: Option<RollbackStrategy>,
@@ -63,6 +66,7 @@ pub async fn run(
     let checks = Checks {
         validate: !args.no_validation,
         verify_tls: !args.no_verify_tls,
+        allow_http_source: args.allow_http_source,
     };
     let Some(prepared) = prepare(&args.source, &vars, &host, &registry, &console, checks).await
     else {

@@ -5,7 +5,8 @@
 use super::plugins::{self, Plugins};
 use crate::console::Console;
 use crate::experiment::{
-    Experiment, Invalid, Resolved, Scope, Vars, load_source, resolve, unknown_names, validate,
+    Experiment, FetchPolicy, Invalid, Provider, Resolved, Scope, Vars, load_source, resolve,
+    unknown_names, validate,
 };
 use crate::host::Host;
 use crate::registry::Registry;
@@ -26,6 +27,8 @@ pub struct Checks {
     pub validate: bool,
     /// Check the certificate of an https source (`--no-verify-tls` turns it off).
     pub verify_tls: bool,
+    /// Fetch a plain-http source from another machine (`--allow-http-source`); loopback always is.
+    pub allow_http_source: bool,
 }
 
 /// Loads and checks `source`; `None` (after logging why) when it cannot run.
@@ -37,8 +40,12 @@ pub async fn prepare(
     console: &Console,
     checks: Checks,
 ) -> Option<Prepared> {
-    let raw = match load_source(source, checks.verify_tls).await {
-        Ok(raw) => raw,
+    let policy = FetchPolicy {
+        verify_tls: checks.verify_tls,
+        allow_http: checks.allow_http_source,
+    };
+    let (raw, url) = match load_source(source, policy).await {
+        Ok(loaded) => (loaded.document, loaded.url),
         Err(e) => {
             console.error(&e.to_string());
             return None;
@@ -71,6 +78,9 @@ pub async fn prepare(
         console.warning(warning);
     }
     warn_unknown_names(&experiment, &resolved, console);
+    if let Some(url) = &url {
+        warn_remote_processes(&experiment, url, console);
+    }
     match plugins::load(&experiment, host, registry, console, checks.validate).await {
         Ok(plugins) => Some(Prepared {
             experiment,
@@ -81,6 +91,27 @@ pub async fn prepare(
             report(Invalid(errors));
             None
         }
+    }
+}
+
+/// Warns that an experiment fetched from `url` runs commands on this host: whoever serves it chose
+/// them, and the operator may never have read them.
+fn warn_remote_processes(experiment: &Experiment, url: &str, console: &Console) {
+    let commands: Vec<String> = super::plugins::activities_with_pointers(experiment)
+        .into_iter()
+        .filter_map(|(at, activity)| match &activity.provider {
+            Provider::Process(call) => {
+                Some(format!("{at} runs {}", Value::from(call.path.as_str())))
+            }
+            Provider::Plugin(_) => None,
+        })
+        .collect();
+    if !commands.is_empty() {
+        console.warning(&format!(
+            "The experiment fetched from {url} runs commands on this host ({}): read what they run \
+             before you trust it",
+            commands.join(", ")
+        ));
     }
 }
 

@@ -1,14 +1,23 @@
 //! Reading an experiment (or any JSON/YAML document the operator gives) into JSON, keeping the key
 //! order (the journal reproduces it), as Chaos Toolkit's `chaoslib.loader.load_experiment` does: a
 //! local file by its extension, or an `http(s)://` URL by the response's Content-Type.
+//!
+//! An experiment runs commands on the host, so a plain-`http` URL (or a redirect to one) is refused
+//! unless the operator allows it: anyone on the network path could rewrite what runs. Loopback
+//! (`127.0.0.0/8`, `[::1]`, `localhost`, which is pinned to those addresses rather than looked up)
+//! is allowed: its traffic never leaves the machine, and whoever can rewrite it already runs code here.
 
 use super::yaml;
 use serde_json::Value;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Chaos Toolkit's environment variable for a bearer token sent when fetching an experiment.
 pub const BEARER_TOKEN_VAR: &str = "CHAOSTOOLKIT_LOADER_AUTH_BEARER_TOKEN";
+
+/// reqwest's default limit, kept with the custom redirect policy.
+const MAX_REDIRECTS: usize = 10;
 
 /// How long fetching an experiment may take. Chaos Toolkit waits forever; a run should not hang
 /// before it starts.
@@ -41,6 +50,13 @@ pub enum LoadError {
     /// A URL whose scheme is not http or https (Chaos Toolkit's wording).
     #[error("'{0}' is not a supported source scheme.")]
     Scheme(String),
+    /// A plain-http URL to another machine, without the operator's leave.
+    #[error(
+        "refusing to fetch the experiment from {0} over plain http: anyone on the network path \
+         could change what it runs on this host. Use https, or pass --allow-http-source if you \
+         trust the network"
+    )]
+    PlainHttp(String),
     /// The request could not be made or its body read.
     #[error("Failed to fetch the experiment from {url}: {source}")]
     Fetch { url: String, source: reqwest::Error },
@@ -55,21 +71,63 @@ pub enum LoadError {
     ContentType { url: String, content_type: String },
 }
 
-/// Loads `source`: an existing local path, else an `http(s)://` URL (whose certificate is checked
-/// unless `verify_tls` is false: `--no-verify-tls`).
-pub async fn load_source(source: &str, verify_tls: bool) -> Result<Value, LoadError> {
+/// How an experiment may be fetched from a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchPolicy {
+    /// Check the certificate of an https source (`--no-verify-tls` turns it off).
+    pub verify_tls: bool,
+    /// Fetch over plain http from another machine too (`--allow-http-source`).
+    pub allow_http: bool,
+}
+
+/// A loaded document and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub document: Value,
+    /// The URL it was fetched from; `None` for a local file.
+    pub url: Option<String>,
+}
+
+/// Loads `source`: an existing local path, else an `http(s)://` URL, as `policy` allows.
+pub async fn load_source(source: &str, policy: FetchPolicy) -> Result<Loaded, LoadError> {
     let path = Path::new(source);
     if path.exists() {
-        return load_file(path);
+        return load_file(path).map(|document| Loaded {
+            document,
+            url: None,
+        });
     }
     match url_scheme(source) {
         None => Err(LoadError::Missing(path.to_path_buf())),
         Some(scheme) if scheme == "http" || scheme == "https" => {
+            let parsed = reqwest::Url::parse(source).ok();
+            if !policy.allow_http && parsed.as_ref().is_some_and(is_remote_http) {
+                return Err(LoadError::PlainHttp(source.to_string()));
+            }
             let token = std::env::var(BEARER_TOKEN_VAR).ok();
-            fetch(source, token.as_deref(), verify_tls).await
+            let document = fetch(source, token.as_deref(), policy).await?;
+            Ok(Loaded {
+                document,
+                url: Some(source.to_string()),
+            })
         }
         Some(scheme) => Err(LoadError::Scheme(scheme)),
     }
+}
+
+/// A plain-http URL whose host is not this machine's loopback.
+fn is_remote_http(url: &reqwest::Url) -> bool {
+    if url.scheme() != "http" {
+        return false;
+    }
+    let host = url.host_str().unwrap_or_default();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    !loopback
 }
 
 /// Loads a local file by its extension: `.json`, or `.yaml`/`.yml` (read as `yaml.safe_load` does).
@@ -164,13 +222,13 @@ fn url_scheme(source: &str) -> Option<String> {
 async fn fetch(
     url: &str,
     bearer_token: Option<&str>,
-    verify_tls: bool,
+    policy: FetchPolicy,
 ) -> Result<Value, LoadError> {
     let fetch_error = |source| LoadError::Fetch {
         url: url.to_string(),
         source,
     };
-    let client = http_client(verify_tls).map_err(fetch_error)?;
+    let client = http_client(policy).map_err(fetch_error)?;
     let mut request = client
         .get(url)
         .header(
@@ -221,11 +279,13 @@ fn parse_body(body: &str, content_type: &str, url: &str) -> Result<Value, LoadEr
 
 /// A client on rustls with the `ring` provider, which the workspace already builds for
 /// wasmtime-wasi-http (reqwest's default provider, aws-lc-rs, would add a C build), and the
-/// platform's certificate verifier as reqwest's default TLS setup uses.
-fn http_client(verify_tls: bool) -> Result<reqwest::Client, reqwest::Error> {
+/// platform's certificate verifier as reqwest's default TLS setup uses. `localhost` is this
+/// machine's loopback, never a name the network answers for, and a redirect may not go where the
+/// policy would not fetch.
+fn http_client(policy: FetchPolicy) -> Result<reqwest::Client, reqwest::Error> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let tls = if verify_tls {
+    let tls = if policy.verify_tls {
         rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .and_then(|builder| builder.with_platform_verifier())
@@ -233,7 +293,23 @@ fn http_client(verify_tls: bool) -> Result<reqwest::Client, reqwest::Error> {
     } else {
         crate::tls::unverified_client_config()
     };
-    let builder = reqwest::Client::builder();
+    let loopback = [
+        SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0),
+        SocketAddr::new(Ipv6Addr::LOCALHOST.into(), 0),
+    ];
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        if !policy.allow_http && is_remote_http(attempt.url()) {
+            let refused = LoadError::PlainHttp(attempt.url().to_string()).to_string();
+            attempt.error(refused)
+        } else if attempt.previous().len() >= MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else {
+            attempt.follow()
+        }
+    });
+    let builder = reqwest::Client::builder()
+        .resolve_to_addrs("localhost", &loopback)
+        .redirect(redirects);
     match tls {
         Ok(tls) => builder.tls_backend_preconfigured(tls),
         // Leaves reqwest to report the TLS setup failure when the client is built.
@@ -298,14 +374,65 @@ mod tests {
         );
     }
 
+    const STRICT: FetchPolicy = FetchPolicy {
+        verify_tls: true,
+        allow_http: false,
+    };
+
+    #[test]
+    fn plain_http_is_remote_unless_it_is_loopback() {
+        let cases = [
+            ("http://example.com/e.json", true),
+            ("http://10.0.0.1:8080/e.json", true),
+            ("http://0.0.0.0:8080/e.json", true),
+            ("http://localhost.example.com/e.json", true),
+            ("http://[::ffff:10.0.0.1]/e.json", true),
+            ("https://example.com/e.json", false),
+            ("http://127.0.0.1:8080/e.json", false),
+            ("http://127.1.2.3/e.json", false),
+            ("http://LOCALHOST:1/e.json", false),
+            ("http://[::1]:8080/e.json", false),
+        ];
+        for (url, remote) in cases {
+            let parsed = reqwest::Url::parse(url).unwrap();
+            assert_eq!(is_remote_http(&parsed), remote, "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn plain_http_from_another_machine_is_refused_redirects_too() {
+        // TEST-NET-1: nothing is ever contacted, the refusal comes first.
+        let err = load_source("http://192.0.2.1/e.json", STRICT)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LoadError::PlainHttp(_)), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("Use https, or pass --allow-http-source if you trust the network"),
+            "{err}"
+        );
+        let (url, server) = serve_once(
+            "302 Found",
+            "text/plain\r\nLocation: http://192.0.2.1/e.json",
+            "",
+        );
+        let err = load_source(&url, STRICT).await.unwrap_err();
+        let chain = format!("{:?}", std::error::Error::source(&err));
+        assert!(
+            chain.contains("refusing to fetch the experiment from http://192.0.2.1/e.json"),
+            "{chain}"
+        );
+        server.join().unwrap();
+    }
+
     #[tokio::test]
     async fn missing_paths_and_other_schemes_use_ctk_wording() {
-        let err = load_source("/nonexistent/e.json", true)
+        let err = load_source("/nonexistent/e.json", STRICT)
             .await
             .unwrap_err()
             .to_string();
         assert_eq!(err, "Path \"/nonexistent/e.json\" does not exist.");
-        let err = load_source("ftp://example.com/e.json", true)
+        let err = load_source("ftp://example.com/e.json", STRICT)
             .await
             .unwrap_err()
             .to_string();
@@ -354,7 +481,7 @@ mod tests {
         for (content_type, body, expected) in cases {
             let (url, server) = serve_once("200 OK", content_type, body);
             assert_eq!(
-                load_source(&url, true).await.unwrap(),
+                load_source(&url, STRICT).await.unwrap().document,
                 expected,
                 "{content_type}"
             );
@@ -365,25 +492,25 @@ mod tests {
             );
         }
         let (url, server) = serve_once("200 OK", "application/json", "{}");
-        fetch(&url, Some(" tok \n"), true).await.unwrap();
+        fetch(&url, Some(" tok \n"), STRICT).await.unwrap();
         let request = server.join().unwrap();
         assert!(
             request.contains("authorization: bearer tok\r\n"),
             "{request}"
         );
         let (url, server) = serve_once("200 OK", "text/html", "<html/>");
-        let err = load_source(&url, true).await.unwrap_err().to_string();
+        let err = load_source(&url, STRICT).await.unwrap_err().to_string();
         assert!(
             err.contains("cannot read a response of Content-Type 'text/html'"),
             "{err}"
         );
         server.join().unwrap();
         let (url, server) = serve_once("404 Not Found", "text/plain", "nope");
-        let err = load_source(&url, true).await.unwrap_err().to_string();
+        let err = load_source(&url, STRICT).await.unwrap_err().to_string();
         assert_eq!(err, "Failed to fetch the experiment: 404: nope");
         server.join().unwrap();
         let (url, server) = serve_once("200 OK", "application/json", "{\"a\": }");
-        let err = load_source(&url, true).await.unwrap_err().to_string();
+        let err = load_source(&url, STRICT).await.unwrap_err().to_string();
         assert!(
             err.starts_with(&format!("{url}:1:7: invalid JSON: ")),
             "{err}"

@@ -20,7 +20,10 @@ mod yaml;
 
 pub use aliases::{ALIASES, Alias, Returns, find as find_alias};
 pub use config::{Resolved, VarFileError, Vars, load_var_file, parse_var, resolve, secret_strings};
-pub use load::{BEARER_TOKEN_VAR, LoadError, load_file, load_source, parse_json, parse_yaml};
+pub use load::{
+    BEARER_TOKEN_VAR, FetchPolicy, LoadError, Loaded, load_file, load_source, parse_json,
+    parse_yaml,
+};
 pub use model::*;
 pub use python::{py_float_repr, py_str, py_truthy};
 pub use substitute::{
