@@ -8,5 +8,6 @@ mod compat;
 mod extensions;
 mod run;
 mod sandbox;
+mod taint;
 mod tls;
 mod tutorial;
