@@ -13,6 +13,7 @@ pub mod experiment;
 pub mod fsutil;
 pub mod host;
 pub mod journal;
+pub mod private_fs;
 pub mod registry;
 pub mod settings;
 pub mod tls;
