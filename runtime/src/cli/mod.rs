@@ -153,11 +153,15 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The plugin host and registry in the user's directories (`$XDG_CACHE_HOME/chaosrt`,
-/// `$XDG_DATA_HOME/chaosrt` on Linux).
+/// The plugin host and registry in the user's directories: compiled components are cached under
+/// `$XDG_CACHE_HOME/chaosrt`, vouched for by a ledger beside the plugin store under
+/// `$XDG_DATA_HOME/chaosrt` (on Linux).
 fn host_and_registry() -> anyhow::Result<(Host, Registry)> {
     let dirs = directories::ProjectDirs::from("", "", "chaosrt");
-    let cache = dirs.as_ref().map(|d| d.cache_dir().join("components"));
+    let cache = dirs.as_ref().map(|d| crate::host::cache::CacheDirs {
+        cache: d.cache_dir().to_path_buf(),
+        data: d.data_dir().to_path_buf(),
+    });
     let data = dirs.as_ref().map(|d| d.data_dir().to_path_buf());
     let host = Host::new(cache)
         .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e:#}"))?;

@@ -6,6 +6,36 @@ use super::bindings::{CONTRACT_VERSION, PLUGIN_INTERFACE};
 /// Why a component could not be loaded as a plugin.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// Larger than any plugin should be: refused before compiling, which costs time and memory in
+    /// proportion.
+    #[error(
+        "'{name}' is {mib:.1} MiB, larger than the {} MiB chaosrt accepts for a plugin component; \
+         it was not compiled",
+        super::MAX_COMPONENT_BYTES >> 20
+    )]
+    TooLarge { name: String, mib: f64 },
+    /// Not WebAssembly at all, or a component whose sections do not parse (a truncated file).
+    #[error("'{name}' is not a WebAssembly component: {detail}")]
+    NotAComponent { name: String, detail: String },
+    /// A core module: the usual mistake of giving the output of a plain `wasm32-*` build.
+    #[error(
+        "'{name}' is a core WebAssembly module, not a component; build it with \
+         `wasm-tools component new` or cargo's wasm32-wasip2 target"
+    )]
+    CoreModule { name: String },
+    /// Compiling took longer than the host allows.
+    #[error(
+        "compiling '{name}' did not finish within {seconds} s, so it was abandoned (a component \
+         should compile in seconds; `chaosrt plugin install --compile-timeout SECONDS` allows more)"
+    )]
+    CompileTimeout { name: String, seconds: f64 },
+    /// A filesystem capability whose path does not name one fixed directory.
+    #[error("plugin '{name}' asks for the filesystem path '{path}', which is refused: {problem}")]
+    BadPath {
+        name: String,
+        path: String,
+        problem: &'static str,
+    },
     /// The bytes are not a valid component, or cranelift could not compile them.
     #[error("plugin '{name}' is not a valid WebAssembly component: {source:#}")]
     Compile {
@@ -43,6 +73,16 @@ pub enum LoadError {
         /// Not a `source`: the message already says it, and error chains would print it twice.
         error: Box<CallError>,
     },
+}
+
+impl LoadError {
+    /// The refusal of a component of `bytes` bytes, over [`super::MAX_COMPONENT_BYTES`].
+    pub fn too_large(name: &str, bytes: u64) -> LoadError {
+        LoadError::TooLarge {
+            name: name.into(),
+            mib: bytes as f64 / f64::from(1 << 20),
+        }
+    }
 }
 
 /// Why an activity call produced no output. Every message names the plugin and the activity.

@@ -25,9 +25,8 @@ pub use policy::{Capability, DirGrant, Grants, Origin};
 pub use state::LogSink;
 
 use bindings::{CONTRACT_VERSION, ChaosrtPluginPre, PLUGIN_INTERFACE, wit};
-use cache::CompileCache;
+use cache::{CacheDirs, CompileCache, CompileFailure, Lookup};
 use state::{CallState, Denials, HttpGate, MemoryCap};
-use std::path::PathBuf;
 use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
@@ -39,6 +38,11 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Captured stdout/stderr per call; more is dropped (the log is for people, not bulk data).
 const STDIO_CAPTURE_BYTES: usize = 64 * 1024;
+
+/// The largest component chaosrt accepts. Compiling takes time and memory in proportion (a 22 MB
+/// component took 42 s and 1.1 GB): honest plugins are far smaller (Python ones, which carry their
+/// interpreter, are about 27 MB), so anything larger is refused before it is compiled.
+pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
 
 /// Limits that apply to one call.
 #[derive(Debug, Clone, Copy)]
@@ -86,11 +90,13 @@ pub struct Host {
     engine: Engine,
     linker: Linker<CallState>,
     cache: CompileCache,
+    /// How long compiling one component may take ([`cache::COMPILE_TIMEOUT`] unless changed).
+    compile_timeout: Duration,
 }
 
 impl Host {
-    /// A host whose compiled components are cached in `cache_dir` (none: always compile).
-    pub fn new(cache_dir: Option<PathBuf>) -> wasmtime::Result<Host> {
+    /// A host whose compiled components are cached in `cache` (none: always compile).
+    pub fn new(cache: Option<CacheDirs>) -> wasmtime::Result<Host> {
         let mut config = Config::new();
         config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
@@ -100,26 +106,47 @@ impl Host {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         bindings::chaosrt::plugin::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         spawn_epoch_ticker(&engine);
-        let cache = CompileCache::new(&engine, cache_dir);
+        let cache = CompileCache::new(&engine, cache);
         Ok(Host {
             engine,
             linker,
             cache,
+            compile_timeout: cache::COMPILE_TIMEOUT,
         })
     }
 
-    /// Compiles (or loads from the cache) the component `bytes`, checks that it speaks this contract
-    /// version, links it and asks it for its metadata. `name` only labels errors.
+    /// The same host with another limit on how long compiling one component may take.
+    pub fn with_compile_timeout(self, limit: Duration) -> Host {
+        Host {
+            compile_timeout: limit,
+            ..self
+        }
+    }
+
+    /// Checks that `bytes` are a component speaking this contract version, then compiles it (or
+    /// loads it from the cache), links it and asks it for its metadata. Only a plugin that got that
+    /// far is written to the cache. `name` only labels errors.
     pub async fn load(&self, name: &str, bytes: &[u8], log: LogSink) -> Result<Plugin, LoadError> {
+        check_contract_version(name, bytes)?;
         let sha256 = cache::sha256_hex(bytes);
-        let (component, loaded_from) =
-            self.cache
-                .load(&self.engine, &sha256, bytes)
-                .map_err(|source| LoadError::Compile {
-                    name: name.into(),
-                    source,
-                })?;
-        check_contract_version(name, &self.engine, &component)?;
+        let (component, loaded_from) = match self.cache.lookup(&self.engine, &sha256) {
+            Lookup::Hit(component) => (component, cache::Origin::Cached),
+            Lookup::Miss(origin) => {
+                let compiled = CompileCache::compile(&self.engine, bytes, self.compile_timeout)
+                    .await
+                    .map_err(|failure| match failure {
+                        CompileFailure::Invalid(source) => LoadError::Compile {
+                            name: name.into(),
+                            source,
+                        },
+                        CompileFailure::TimedOut(limit) => LoadError::CompileTimeout {
+                            name: name.into(),
+                            seconds: limit.as_secs_f64(),
+                        },
+                    })?;
+                (compiled, origin)
+            }
+        };
         let instance_pre =
             self.linker
                 .instantiate_pre(&component)
@@ -159,6 +186,11 @@ impl Host {
             name: name.into(),
             problem,
         })?;
+        check_filesystem_paths(name, &metadata.capabilities)?;
+        if loaded_from != cache::Origin::Cached {
+            // Best effort: a cache that cannot be written only costs time.
+            let _ = self.cache.store(&sha256, &component);
+        }
         Ok(Plugin {
             pre,
             sha256,
@@ -391,17 +423,61 @@ async fn guard<T>(
     })
 }
 
-/// Refuses components that do not export the plugin interface in this contract version, naming the
-/// version they were built for.
-fn check_contract_version(
-    name: &str,
-    engine: &Engine,
-    component: &wasmtime::component::Component,
-) -> Result<(), LoadError> {
-    let ty = component.component_type();
+/// Refuses, before anything is compiled, bytes that are too large, not WebAssembly, a core module
+/// rather than a component, or a component that does not export the plugin interface in this
+/// contract version (naming the version it was built for). Only the top level's sections are read:
+/// nested modules and components are skipped whole, so this takes microseconds even for a large
+/// component.
+fn check_contract_version(name: &str, bytes: &[u8]) -> Result<(), LoadError> {
+    use wasmparser::{Chunk, Encoding, Parser, Payload};
+    if bytes.len() > MAX_COMPONENT_BYTES {
+        return Err(LoadError::too_large(name, bytes.len() as u64));
+    }
+    let invalid = |detail: String| LoadError::NotAComponent {
+        name: name.into(),
+        detail,
+    };
+    let mut parser = Parser::new(0);
+    let mut offset = 0;
+    let mut exports = Vec::new();
+    loop {
+        let payload = match parser.parse(&bytes[offset..], true) {
+            Ok(Chunk::Parsed { consumed, payload }) => {
+                offset += consumed;
+                payload
+            }
+            Ok(Chunk::NeedMoreData(_)) => return Err(invalid("it is truncated".into())),
+            Err(e) => return Err(invalid(e.to_string())),
+        };
+        match payload {
+            Payload::Version {
+                encoding: Encoding::Module,
+                ..
+            } => return Err(LoadError::CoreModule { name: name.into() }),
+            Payload::ModuleSection {
+                unchecked_range, ..
+            }
+            | Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                if unchecked_range.end > bytes.len() {
+                    return Err(invalid("it is truncated".into()));
+                }
+                offset = unchecked_range.end;
+            }
+            Payload::ComponentExportSection(section) => {
+                for export in section {
+                    let export = export.map_err(|e| invalid(e.to_string()))?;
+                    exports.push(export.name.name);
+                }
+            }
+            Payload::End(_) => break,
+            _ => {}
+        }
+    }
     let prefix = format!("{PLUGIN_INTERFACE}@");
     let mut found = None;
-    for (export, _) in ty.exports(engine) {
+    for export in exports {
         if let Some(version) = export.strip_prefix(&prefix) {
             if version == CONTRACT_VERSION {
                 return Ok(());
@@ -420,6 +496,42 @@ fn check_contract_version(
     }
 }
 
+/// Why a filesystem capability's path is refused, if it is: it must be `.` (the run's working
+/// directory) or an absolute path without `..`. Any other relative path would name a different
+/// directory depending on where chaosrt runs, so the operator could not know what they granted.
+pub fn filesystem_path_problem(path: &str) -> Option<&'static str> {
+    use std::path::{Component, Path};
+    if path == "." {
+        return None;
+    }
+    let path = Path::new(path);
+    if !path.is_absolute() {
+        return Some(
+            "a filesystem capability must be `.` (the run's working directory) or an absolute path",
+        );
+    }
+    if path.components().any(|c| c == Component::ParentDir) {
+        return Some("a filesystem capability's path may not contain `..`");
+    }
+    None
+}
+
+/// Refuses a plugin asking for a filesystem path [`filesystem_path_problem`] refuses.
+fn check_filesystem_paths(name: &str, capabilities: &[Capability]) -> Result<(), LoadError> {
+    for capability in capabilities {
+        if let Capability::Filesystem { path, .. } = capability
+            && let Some(problem) = filesystem_path_problem(path)
+        {
+            return Err(LoadError::BadPath {
+                name: name.into(),
+                path: crate::escape::escape(path).into_owned(),
+                problem,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the engine lives.
 fn spawn_epoch_ticker(engine: &Engine) {
     let weak = engine.weak();
@@ -433,4 +545,38 @@ fn spawn_epoch_ticker(engine: &Engine) {
             }
         })
         .expect("spawning the epoch thread");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_components_exporting_this_contract_pass_before_compiling() {
+        let fs = chaosrt_builtins::ALL[0].1;
+        check_contract_version("fs", fs).unwrap();
+        let refused = |bytes: &[u8]| check_contract_version("x", bytes).unwrap_err().to_string();
+        assert!(
+            refused(b"\0asm\x01\0\0\0").contains("is a core WebAssembly module, not a component"),
+        );
+        assert!(refused(b"hello\n").contains("not a WebAssembly component: magic header"));
+        for cut in [fs.len() / 2, fs.len() - 1, 9] {
+            let message = refused(&fs[..cut]);
+            assert!(
+                message.contains("is not a WebAssembly component"),
+                "{cut}: {message}"
+            );
+        }
+        assert!(refused(&vec![0; MAX_COMPONENT_BYTES + 1]).contains("larger than the 64 MiB"));
+    }
+
+    #[test]
+    fn filesystem_paths_must_name_one_directory() {
+        for ok in [".", "/", "/srv/data", "/srv/./data"] {
+            assert_eq!(filesystem_path_problem(ok), None, "{ok}");
+        }
+        for refused in ["..", "data", "./data", "../x", "/srv/../etc", ""] {
+            assert!(filesystem_path_problem(refused).is_some(), "{refused}");
+        }
+    }
 }
