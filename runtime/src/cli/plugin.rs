@@ -2,43 +2,70 @@
 
 use crate::console::Console;
 use crate::engine::plugins::plugin_log;
-use crate::host::{Capability, Host, Plugin};
-use crate::registry::{Entry, Manifest, Registry, Source};
+use crate::host::{Capability, Host, LoadError, MAX_COMPONENT_BYTES, Plugin};
+use crate::registry::{Entry, Manifest, Plan, Registry, Source};
 use anyhow::{Context, bail};
-use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Show every plugin with its version, activities and grants.
     List,
     /// Install a plugin component from a file, granting the capabilities it asks for.
-    Install {
-        /// Path to the component (.wasm).
-        file: PathBuf,
-        /// Grant the requested capabilities without asking.
-        #[arg(long)]
-        yes: bool,
-    },
+    Install(Install),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Install {
+    /// Path to the component (.wasm).
+    file: PathBuf,
+    /// Grant the requested capabilities without asking.
+    #[arg(long)]
+    yes: bool,
+    /// Replace the plugin installed under the same name and version with this component (and its
+    /// grants with what this one asks for, asked again).
+    #[arg(long)]
+    replace: bool,
+    /// Give up compiling the component after this many seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds,
+          default_value_t = crate::host::cache::COMPILE_TIMEOUT.as_secs_f64())]
+    compile_timeout: f64,
 }
 
 pub async fn run(command: Command, console: Console) -> anyhow::Result<ExitCode> {
     let (host, registry) = super::host_and_registry()?;
     match command {
         Command::List => list(&host, &registry, console).await,
-        Command::Install { file, yes } => install(&host, &registry, console, file, yes).await,
+        Command::Install(args) => {
+            let host = host.with_compile_timeout(Duration::from_secs_f64(args.compile_timeout));
+            install(&host, &registry, console, args).await
+        }
     }
 }
 
+/// A positive, finite number of seconds.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && Duration::try_from_secs_f64(s).is_ok() => Ok(s),
+        _ => Err(format!("'{text}' is not a positive number of seconds")),
+    }
+}
+
+/// Lists every plugin that loads; one that does not is skipped with a warning naming it.
 async fn list(host: &Host, registry: &Registry, console: Console) -> anyhow::Result<ExitCode> {
     let mut out = String::new();
-    for entry in registry.list()? {
-        let bytes = registry.bytes(&entry)?;
-        let plugin = host
-            .load(&entry.name, &bytes, plugin_log(&console, &entry.name))
-            .await?;
-        describe(&mut out, &entry, &plugin);
+    let loaded = registry
+        .load_all(
+            host,
+            |name| plugin_log(&console, name),
+            |warning| console.warning(warning),
+        )
+        .await;
+    for (entry, plugin) in &loaded {
+        describe(&mut out, entry, plugin);
     }
     std::io::stdout().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -106,19 +133,55 @@ fn describe(out: &mut String, entry: &Entry, plugin: &Plugin) {
     }
 }
 
+/// Checks the component (before compiling it), compiles it and asks it what it is, shows what it asks
+/// for and, once granted, stores it. Different bytes under an installed name and version are
+/// refused unless `--replace`; the same bytes again change nothing.
 async fn install(
     host: &Host,
     registry: &Registry,
     console: Console,
-    file: PathBuf,
-    yes: bool,
+    args: Install,
 ) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let Install {
+        file,
+        yes,
+        replace,
+        compile_timeout: _,
+    } = args;
     let label = file.display().to_string();
+    let bytes = read_component(&file, &label)?;
     let plugin = host
         .load(&label, &bytes, plugin_log(&console, &label))
         .await?;
+    if let Some(warning) = plugin.loaded_from.warning(&label) {
+        console.warning(&warning);
+    }
     let m = &plugin.metadata;
+    let manifest = Manifest {
+        name: m.name.clone(),
+        version: m.version.clone(),
+        description: m.description.clone(),
+        sha256: plugin.sha256.clone(),
+        granted: m.capabilities.clone(),
+        source: std::fs::canonicalize(&file)
+            .unwrap_or(file)
+            .display()
+            .to_string(),
+    };
+    match registry.plan(&manifest, replace)? {
+        Plan::Unchanged => {
+            eprintln!(
+                "{} {} is already installed from the same bytes (sha256 {}); nothing was changed",
+                m.name, m.version, plugin.sha256
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Plan::Replace => eprintln!(
+            "This replaces the installed {} {} and what it was granted.",
+            m.name, m.version
+        ),
+        Plan::Fresh => {}
+    }
     // Plugin text, escaped: a description cannot rewrite the lines below it.
     eprintln!(
         "{} {}: {}",
@@ -136,26 +199,41 @@ async fn install(
     if !yes && !m.capabilities.is_empty() && !confirm()? {
         bail!("not installed: the capabilities were not granted (pass --yes to grant them)");
     }
-    let manifest = Manifest {
-        name: m.name.clone(),
-        version: m.version.clone(),
-        description: m.description.clone(),
-        sha256: plugin.sha256.clone(),
-        granted: m.capabilities.clone(),
-        source: std::fs::canonicalize(&file)
-            .unwrap_or(file)
-            .display()
-            .to_string(),
-    };
-    let dir = registry.install(&bytes, &manifest)?;
+    let (plan, dir) = registry.install(&bytes, &manifest, replace)?;
     eprintln!(
-        "Installed {} {} (sha256 {}) in {}",
+        "{} {} {} (sha256 {}) in {}",
+        if plan == Plan::Replace {
+            "Replaced"
+        } else {
+            "Installed"
+        },
         m.name,
         m.version,
         plugin.sha256,
         dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The component file's bytes. One larger than the host accepts is refused before it is read.
+fn read_component(file: &Path, label: &str) -> anyhow::Result<Vec<u8>> {
+    let cannot = || format!("cannot read {}", file.display());
+    let opened = std::fs::File::open(file).with_context(cannot)?;
+    let meta = opened.metadata().with_context(cannot)?;
+    if !meta.is_file() {
+        bail!("{} is not a file", file.display());
+    }
+    let cap = MAX_COMPONENT_BYTES as u64;
+    if meta.len() > cap {
+        return Err(LoadError::too_large(label, meta.len()).into());
+    }
+    // Bounded even if the file grows meanwhile: the host refuses what is over the cap.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    opened
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .with_context(cannot)?;
+    Ok(bytes)
 }
 
 /// Asks on the terminal; without one, refuses (granting must be explicit).

@@ -1,9 +1,20 @@
 //! Plugins on disk: the built-ins embedded in the binary and the ones installed under the user's data
 //! directory, each with a manifest recording its sha256 and the capabilities the operator granted.
 //! The registry owns integrity: bytes whose digest does not match their manifest are never handed out.
+//!
+//! The store is `<data dir>/plugins/<name>/<version>/{plugin.wasm, manifest.json}`, private to the
+//! user and read without following links ([`crate::private_fs`]). Every file read from it is
+//! bounded, and every manifest is checked against the directory it is in. One installed plugin that
+//! cannot be read is reported on its own: it never hides the others ([`Registry::load_all`]).
 
-use crate::host::Capability;
-use crate::host::cache::{sha256_hex, write_atomically};
+mod install;
+mod load;
+
+pub use install::Plan;
+
+use crate::host::cache::sha256_hex;
+use crate::host::{Capability, MAX_COMPONENT_BYTES};
+use crate::private_fs;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -38,6 +49,17 @@ pub struct Entry {
     pub manifest: Option<Manifest>,
 }
 
+impl Entry {
+    /// `'NAME' VERSION` of an installed plugin, `'NAME'` of a built-in (whose version is only known once
+    /// it is loaded): how warnings name it.
+    pub fn label(&self) -> String {
+        match &self.manifest {
+            Some(m) => format!("'{}' {}", m.name, m.version),
+            None => format!("'{}'", self.name),
+        }
+    }
+}
+
 /// Why the registry could not hand out or store a plugin.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -64,18 +86,30 @@ pub enum RegistryError {
     /// A built-in's name is taken.
     #[error("'{0}' is a built-in plugin; choose another name")]
     Builtin(String),
+    /// Another component is installed under this name and version.
+    #[error(
+        "plugin '{name}' {version} is already installed from other bytes (sha256 {installed}; this \
+         one is {offered}); nothing was changed. Install it under another version, or pass \
+         --replace to replace the installed plugin and its grants"
+    )]
+    Exists {
+        name: String,
+        version: String,
+        installed: String,
+        offered: String,
+    },
     /// Reading or writing the plugin directory failed.
     #[error("{path}: {source}")]
     Io {
         path: String,
         source: std::io::Error,
     },
-    /// A manifest that does not parse.
-    #[error("{path}: bad manifest: {source}")]
-    Manifest {
-        path: String,
-        source: serde_json::Error,
-    },
+    /// The store could not be read or written safely; the error names the path.
+    #[error("{0}")]
+    Store(std::io::Error),
+    /// A manifest that does not parse, or does not fit where it is stored.
+    #[error("{path}: bad manifest: {problem}")]
+    Manifest { path: String, problem: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
@@ -85,16 +119,30 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
     }
 }
 
+/// The most a manifest can be; a real one is well under a kilobyte, and metadata bounds keep even
+/// the largest honest one far below this.
+const MANIFEST_BYTES: u64 = 1 << 20;
+
+/// The directory of the store below the data directory.
+const PLUGINS: &str = "plugins";
+const WASM: &str = "plugin.wasm";
+const MANIFEST: &str = "manifest.json";
+
+/// One installed plugin found in the store: its directory's name and version, and what it holds.
+struct Found {
+    name: String,
+    version: String,
+    entry: Result<Entry, RegistryError>,
+}
+
 /// The plugin registry rooted at a data directory (none: built-ins only).
 pub struct Registry {
-    root: Option<PathBuf>,
+    data: Option<PathBuf>,
 }
 
 impl Registry {
     pub fn new(data_dir: Option<PathBuf>) -> Registry {
-        Registry {
-            root: data_dir.map(|d| d.join("plugins")),
-        }
+        Registry { data: data_dir }
     }
 
     fn builtin_names() -> String {
@@ -105,133 +153,180 @@ impl Registry {
             .join(", ")
     }
 
-    /// Every plugin: built-ins first, then installed ones by name and version.
+    fn builtins() -> impl Iterator<Item = Entry> {
+        chaosrt_builtins::ALL.iter().map(|(name, bytes)| Entry {
+            name: name.to_string(),
+            source: Source::Builtin(bytes),
+            manifest: None,
+        })
+    }
+
+    /// Every plugin: built-ins first, then installed ones by name and version. Fails on the first
+    /// installed plugin that cannot be read; [`Registry::load_all`] reports those one by one instead.
     pub fn list(&self) -> Result<Vec<Entry>, RegistryError> {
-        let mut entries: Vec<Entry> = chaosrt_builtins::ALL
-            .iter()
-            .map(|(name, bytes)| Entry {
-                name: name.to_string(),
-                source: Source::Builtin(bytes),
-                manifest: None,
-            })
-            .collect();
-        let Some(root) = &self.root else {
-            return Ok(entries);
-        };
-        if !root.is_dir() {
-            return Ok(entries);
+        let mut entries: Vec<Entry> = Self::builtins().collect();
+        for found in self.installed()? {
+            entries.push(found.entry?);
         }
-        let mut installed = Vec::new();
-        for name_dir in std::fs::read_dir(root).map_err(io(root))? {
-            let name_dir = name_dir.map_err(io(root))?.path();
-            if !name_dir.is_dir() {
-                continue;
-            }
-            for version_dir in std::fs::read_dir(&name_dir).map_err(io(&name_dir))? {
-                let dir = version_dir.map_err(io(&name_dir))?.path();
-                let manifest_path = dir.join("manifest.json");
-                if !manifest_path.is_file() {
-                    continue;
-                }
-                let text = std::fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
-                let manifest: Manifest =
-                    serde_json::from_str(&text).map_err(|source| RegistryError::Manifest {
-                        path: manifest_path.display().to_string(),
-                        source,
-                    })?;
-                installed.push(Entry {
-                    name: manifest.name.clone(),
-                    source: Source::Installed(dir.join("plugin.wasm")),
-                    manifest: Some(manifest),
-                });
-            }
-        }
-        installed.sort_by(|a, b| (&a.name, version_of(a)).cmp(&(&b.name, version_of(b))));
-        entries.extend(installed);
         Ok(entries)
     }
 
     /// The plugin `name`, at `version` if given (else a built-in, or the newest installed version).
+    /// An installed plugin of another name that cannot be read does not get in the way; one of this
+    /// name does, since the newest version might be the broken one.
     pub fn find(&self, name: &str, version: Option<&str>) -> Result<Entry, RegistryError> {
-        let entries = self.list()?;
-        let mut matching = entries.into_iter().filter(|e| e.name == name).filter(|e| {
-            match (version, &e.manifest) {
-                (None, _) => true,
-                (Some(v), Some(m)) => m.version == v,
-                // A built-in's version is only known once loaded; the engine checks it then.
-                (Some(_), None) => true,
-            }
-        });
-        matching.next_back().ok_or_else(|| RegistryError::NotFound {
-            name: name.to_string(),
-            version: version.map(str::to_string),
-            builtins: Self::builtin_names(),
-        })
+        if let Some(builtin) = Self::builtins().find(|e| e.name == name) {
+            return Ok(builtin);
+        }
+        let mut matching = self
+            .installed()?
+            .into_iter()
+            .filter(|f| f.name == name && version.is_none_or(|v| f.version == v));
+        match matching.next_back() {
+            Some(found) => found.entry,
+            None => Err(RegistryError::NotFound {
+                name: name.to_string(),
+                version: version.map(str::to_string),
+                builtins: Self::builtin_names(),
+            }),
+        }
     }
 
     /// The component bytes of `entry`, integrity-checked against its manifest.
     pub fn bytes(&self, entry: &Entry) -> Result<Vec<u8>, RegistryError> {
-        match (&entry.source, &entry.manifest) {
-            (Source::Builtin(bytes), _) => Ok(bytes.to_vec()),
-            (Source::Installed(path), manifest) => {
-                let bytes = std::fs::read(path).map_err(io(path))?;
-                if let Some(m) = manifest {
-                    let found = sha256_hex(&bytes);
-                    if found != m.sha256 {
-                        return Err(RegistryError::Integrity {
-                            name: entry.name.clone(),
-                            path: path.display().to_string(),
-                            found,
-                            expected: m.sha256.clone(),
-                        });
-                    }
-                }
-                Ok(bytes)
+        let (path, manifest) = match (&entry.source, &entry.manifest) {
+            (Source::Builtin(bytes), _) => return Ok(bytes.to_vec()),
+            (Source::Installed(path), Some(manifest)) => (path, manifest),
+            (Source::Installed(path), None) => {
+                return Err(RegistryError::Manifest {
+                    path: path.display().to_string(),
+                    problem: "an installed plugin without a manifest".into(),
+                });
+            }
+        };
+        let bytes = private_fs::read_file(path, MAX_COMPONENT_BYTES as u64)
+            .map_err(RegistryError::Store)?
+            .ok_or_else(|| io(path)(std::io::ErrorKind::NotFound.into()))?;
+        let found = sha256_hex(&bytes);
+        if found != manifest.sha256 {
+            return Err(RegistryError::Integrity {
+                name: entry.name.clone(),
+                path: path.display().to_string(),
+                found,
+                expected: manifest.sha256.clone(),
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Every installed plugin's directory, sorted by name and then version (oldest first), each
+    /// with its entry or why it cannot be read. Fails only when the store itself cannot be read.
+    fn installed(&self) -> Result<Vec<Found>, RegistryError> {
+        let Some(data) = &self.data else {
+            return Ok(Vec::new());
+        };
+        let Some(root) = private_fs::check_dirs(data, &[PLUGINS]).map_err(RegistryError::Store)?
+        else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        for name in dir_names(&root)? {
+            let name_dir = root.join(&name);
+            let versions = match private_fs::check_dir(&name_dir) {
+                Ok(_) => dir_names(&name_dir),
+                Err(e) => Err(RegistryError::Store(e)),
+            };
+            match versions {
+                Ok(versions) => found.extend(versions.into_iter().map(|version| Found {
+                    entry: read_entry(&name_dir.join(&version), &name, &version),
+                    name: name.clone(),
+                    version,
+                })),
+                Err(e) => found.push(Found {
+                    name: name.clone(),
+                    version: String::new(),
+                    entry: Err(e),
+                }),
+            }
+        }
+        found.sort_by(|a, b| {
+            (&a.name, version_key(&a.version)).cmp(&(&b.name, version_key(&b.version)))
+        });
+        Ok(found)
+    }
+}
+
+/// The names in `dir`, without the hidden ones (an install's staging directory is `.staging-*`).
+fn dir_names(dir: &Path) -> Result<Vec<String>, RegistryError> {
+    let mut names = Vec::new();
+    for item in std::fs::read_dir(dir).map_err(io(dir))? {
+        let name = item.map_err(io(dir))?.file_name();
+        match name.to_str() {
+            Some(name) if !name.starts_with('.') => names.push(name.to_string()),
+            Some(_) => {}
+            None => {
+                return Err(RegistryError::BadName(name.to_string_lossy().into_owned()));
             }
         }
     }
+    Ok(names)
+}
 
-    /// Stores a plugin and its manifest; the manifest is written last so a half-finished install is
-    /// never listed.
-    pub fn install(&self, bytes: &[u8], manifest: &Manifest) -> Result<PathBuf, RegistryError> {
-        let valid = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                && !s.starts_with('.')
-        };
-        if !valid(&manifest.name) {
-            return Err(RegistryError::BadName(manifest.name.clone()));
-        }
-        if !valid(&manifest.version) {
-            return Err(RegistryError::BadName(manifest.version.clone()));
-        }
-        if chaosrt_builtins::ALL
-            .iter()
-            .any(|(n, _)| *n == manifest.name)
-        {
-            return Err(RegistryError::Builtin(manifest.name.clone()));
-        }
-        let root = self.root.as_ref().ok_or_else(|| RegistryError::Io {
-            path: "<data dir>".into(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no data directory (HOME unset?)",
-            ),
-        })?;
-        let dir = root.join(&manifest.name).join(&manifest.version);
-        let wasm = dir.join("plugin.wasm");
-        write_atomically(&wasm, bytes).map_err(io(&wasm))?;
-        let manifest_path = dir.join("manifest.json");
-        let text = serde_json::to_string_pretty(manifest).expect("manifests serialise");
-        write_atomically(&manifest_path, text.as_bytes()).map_err(io(&manifest_path))?;
-        Ok(dir)
+/// The entry stored in `dir`, which is `<name>/<version>` in the store: its manifest must say so,
+/// and grant only what a plugin may be granted.
+fn read_entry(dir: &Path, name: &str, version: &str) -> Result<Entry, RegistryError> {
+    private_fs::check_dir(dir).map_err(RegistryError::Store)?;
+    let path = dir.join(MANIFEST);
+    let bad = |problem: String| RegistryError::Manifest {
+        path: path.display().to_string(),
+        problem,
+    };
+    let text = private_fs::read_file(&path, MANIFEST_BYTES)
+        .map_err(RegistryError::Store)?
+        .ok_or_else(|| bad("missing (an interrupted install by an older chaosrt?)".into()))?;
+    let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+    if manifest.name != name || manifest.version != version {
+        return Err(bad(format!(
+            "it describes '{}' {}, but is stored as '{name}' {version}",
+            crate::escape::escape(&manifest.name),
+            crate::escape::escape(&manifest.version)
+        )));
     }
+    check_grants(&manifest.granted).map_err(bad)?;
+    Ok(Entry {
+        name: manifest.name.clone(),
+        source: Source::Installed(dir.join(WASM)),
+        manifest: Some(manifest),
+    })
 }
 
-fn version_of(e: &Entry) -> &str {
-    e.manifest
-        .as_ref()
-        .map(|m| m.version.as_str())
-        .unwrap_or_default()
+/// Refuses grants no plugin may hold (see [`crate::host::filesystem_path_problem`]), so a manifest
+/// edited by hand cannot grant what install would have refused.
+fn check_grants(granted: &[Capability]) -> Result<(), String> {
+    for grant in granted {
+        if let Capability::Filesystem { path, .. } = grant
+            && let Some(problem) = crate::host::filesystem_path_problem(path)
+        {
+            return Err(format!(
+                "it grants the filesystem path '{}': {problem}",
+                crate::escape::escape(path)
+            ));
+        }
+    }
+    Ok(())
 }
+
+/// Orders versions as semantic versions where they are (`0.10.0` after `0.9.0`; a pre-release
+/// before its release), and as text otherwise.
+fn version_key(version: &str) -> (Vec<u64>, bool, &str) {
+    let core = version.split('+').next().unwrap_or_default();
+    let (numbers, pre) = match core.split_once('-') {
+        Some((numbers, pre)) => (numbers, Some(pre)),
+        None => (core, None),
+    };
+    let numbers: Vec<u64> = numbers.split('.').map_while(|n| n.parse().ok()).collect();
+    (numbers, pre.is_none(), pre.unwrap_or(version))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,62 @@
+//! Loading every plugin, for the commands that show them all (`plugin list`, `discover`): one plugin
+//! that cannot be read, fails its integrity check or cannot describe itself is skipped with a warning
+//! naming it and why, and the others are still served.
+
+use super::{Entry, Registry};
+use crate::host::{Host, LogSink, Plugin};
+
+impl Registry {
+    /// Every plugin that loads, built-ins first. `log` gives each plugin's log sink; `warn` receives a
+    /// line for each plugin skipped and each cached compiled form that could not be trusted.
+    pub async fn load_all(
+        &self,
+        host: &Host,
+        log: impl Fn(&str) -> LogSink,
+        warn: impl Fn(&str),
+    ) -> Vec<(Entry, Plugin)> {
+        let mut entries: Vec<Result<Entry, (String, String)>> = Self::builtins().map(Ok).collect();
+        match self.installed() {
+            Ok(found) => entries.extend(found.into_iter().map(|f| {
+                f.entry
+                    .map_err(|e| (format!("'{}' {}", f.name, f.version), e.to_string()))
+            })),
+            Err(e) => warn(&format!("Skipping the installed plugins: {e}")),
+        }
+        let mut loaded = Vec::new();
+        for entry in entries {
+            let outcome = match entry {
+                Ok(entry) => self
+                    .load_entry(host, &entry, &log)
+                    .await
+                    .map(|plugin| (entry.clone(), plugin))
+                    .map_err(|why| (entry.label(), why)),
+                Err(skipped) => Err(skipped),
+            };
+            match outcome {
+                Ok((entry, plugin)) => {
+                    if let Some(warning) = plugin.loaded_from.warning(&entry.name) {
+                        warn(&warning);
+                    }
+                    loaded.push((entry, plugin));
+                }
+                Err((label, why)) => warn(&format!(
+                    "Skipping plugin {}: {why}",
+                    crate::escape::escape(label.trim())
+                )),
+            }
+        }
+        loaded
+    }
+
+    async fn load_entry(
+        &self,
+        host: &Host,
+        entry: &Entry,
+        log: &impl Fn(&str) -> LogSink,
+    ) -> Result<Plugin, String> {
+        let bytes = self.bytes(entry).map_err(|e| e.to_string())?;
+        host.load(&entry.name, &bytes, log(&entry.name))
+            .await
+            .map_err(|e| e.to_string())
+    }
+}

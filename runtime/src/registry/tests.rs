@@ -1,0 +1,184 @@
+//! The store on disk: atomic installs, refused reinstalls, broken entries kept to themselves.
+
+use super::*;
+use crate::private_fs::tests::{mode, with_umask_000};
+
+fn manifest(name: &str, version: &str, bytes: &[u8]) -> Manifest {
+    Manifest {
+        name: name.into(),
+        version: version.into(),
+        description: "d".into(),
+        sha256: sha256_hex(bytes),
+        granted: vec![Capability::Filesystem {
+            path: ".".into(),
+            writable: false,
+        }],
+        source: "test".into(),
+    }
+}
+
+fn registry() -> (tempfile::TempDir, Registry) {
+    let tmp = tempfile::tempdir().unwrap();
+    let registry = Registry::new(Some(tmp.path().join("chaosrt")));
+    (tmp, registry)
+}
+
+/// Every path below `dir` with its content, to show a refused install changed nothing.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut all = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p.clone());
+                all.push((p, Vec::new()));
+            } else {
+                all.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    all.sort();
+    all
+}
+
+#[test]
+fn an_install_is_private_and_readable_back() {
+    let (tmp, registry) = registry();
+    let (plan, dir) = with_umask_000(|| {
+        registry
+            .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+            .unwrap()
+    });
+    assert_eq!(plan, Plan::Fresh);
+    for d in [
+        "chaosrt",
+        "chaosrt/plugins",
+        "chaosrt/plugins/p",
+        "chaosrt/plugins/p/1.0.0",
+    ] {
+        assert_eq!(mode(&tmp.path().join(d)), 0o700, "{d}");
+    }
+    assert_eq!(mode(&dir.join(WASM)), 0o600);
+    assert_eq!(mode(&dir.join(MANIFEST)), 0o600);
+    let entry = registry.find("p", None).unwrap();
+    assert_eq!(registry.bytes(&entry).unwrap(), b"one");
+}
+
+#[test]
+fn other_bytes_under_an_installed_version_are_refused_unless_replacing() {
+    let (tmp, registry) = registry();
+    registry
+        .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+        .unwrap();
+    let before = snapshot(tmp.path());
+    let err = registry
+        .install(b"two", &manifest("p", "1.0.0", b"two"), false)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is already installed from other bytes"),
+        "{err}"
+    );
+    assert_eq!(
+        snapshot(tmp.path()),
+        before,
+        "a refused install changed the store"
+    );
+    let (plan, _) = registry
+        .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+        .unwrap();
+    assert_eq!(plan, Plan::Unchanged);
+    assert_eq!(snapshot(tmp.path()), before);
+    let (plan, _) = registry
+        .install(b"two", &manifest("p", "1.0.0", b"two"), true)
+        .unwrap();
+    assert_eq!(plan, Plan::Replace);
+    let entry = registry.find("p", Some("1.0.0")).unwrap();
+    assert_eq!(registry.bytes(&entry).unwrap(), b"two");
+    // No staging or old copy is left beside it.
+    let names: Vec<_> = std::fs::read_dir(tmp.path().join("chaosrt/plugins/p"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["1.0.0"]);
+}
+
+#[test]
+fn relative_filesystem_grants_are_refused_at_install_and_at_load() {
+    let (tmp, registry) = registry();
+    let mut bad = manifest("p", "1.0.0", b"one");
+    bad.granted = vec![Capability::Filesystem {
+        path: "..".into(),
+        writable: true,
+    }];
+    let err = registry.install(b"one", &bad, false).unwrap_err();
+    assert!(
+        err.to_string().contains("grants the filesystem path '..'"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("chaosrt/plugins/p/1.0.0").exists());
+    // A manifest edited by hand to grant it is refused when read.
+    let (_, dir) = registry
+        .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+        .unwrap();
+    std::fs::write(dir.join(MANIFEST), serde_json::to_string(&bad).unwrap()).unwrap();
+    let err = registry.find("p", None).unwrap_err();
+    assert!(
+        err.to_string().contains("grants the filesystem path '..'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_broken_plugin_hides_only_itself() {
+    let (_tmp, registry) = registry();
+    registry
+        .install(b"one", &manifest("good", "1.0.0", b"one"), false)
+        .unwrap();
+    let (_, dir) = registry
+        .install(b"two", &manifest("bad", "1.0.0", b"two"), false)
+        .unwrap();
+    std::fs::write(dir.join(MANIFEST), "{").unwrap();
+    assert!(registry.find("good", None).is_ok());
+    assert!(matches!(
+        registry.find("bad", None),
+        Err(RegistryError::Manifest { .. })
+    ));
+    // A manifest that names another plugin than its directory.
+    std::fs::write(
+        dir.join(MANIFEST),
+        serde_json::to_string(&manifest("good", "1.0.0", b"two")).unwrap(),
+    )
+    .unwrap();
+    let err = registry.find("bad", None).unwrap_err();
+    assert!(
+        err.to_string().contains("but is stored as 'bad' 1.0.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_linked_plugin_directory_is_refused() {
+    let (tmp, registry) = registry();
+    let (_, dir) = registry
+        .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+        .unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::rename(&dir, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
+    let err = registry.find("p", None).unwrap_err();
+    assert!(err.to_string().contains("is a symbolic link"), "{err}");
+}
+
+#[test]
+fn the_newest_version_is_the_highest_semantic_version() {
+    let (_tmp, registry) = registry();
+    for v in ["0.9.0", "0.10.0", "0.10.0-rc.1"] {
+        registry
+            .install(v.as_bytes(), &manifest("p", v, v.as_bytes()), false)
+            .unwrap();
+    }
+    let entry = registry.find("p", None).unwrap();
+    assert_eq!(entry.manifest.unwrap().version, "0.10.0");
+}
