@@ -8,6 +8,7 @@ mod compat;
 mod extensions;
 mod run;
 mod sandbox;
+mod store;
 mod taint;
 mod tls;
 mod tutorial;
