@@ -42,11 +42,11 @@ pub async fn discover(
     system_info: bool,
 ) -> Result<Value, DiscoveryError> {
     let mut activities = Vec::new();
-    for entry in registry.list()? {
-        let bytes = registry.bytes(&entry)?;
-        let plugin = host
-            .load(&entry.name, &bytes, plugin_log(console, &entry.name))
-            .await?;
+    // A plugin that cannot be loaded is skipped with a warning: it must not hide the others.
+    let loaded = registry
+        .load_all(host, |n| plugin_log(console, n), |w| console.warning(w))
+        .await;
+    for (_, plugin) in loaded {
         let m = &plugin.metadata;
         for a in &m.activities {
             let arguments: Vec<Value> = a
