@@ -208,18 +208,7 @@ impl TryFrom<wit::PluginMetadata> for Metadata {
         let mut seen = std::collections::HashSet::new();
         for (i, a) in m.activities.iter().enumerate() {
             let at = format!("activities[{i}]");
-            check_identifier(&format!("{at}.name"), &a.name)?;
-            if !seen.insert(a.name.as_str()) {
-                return Err(bad(
-                    format!("{at}.name"),
-                    format!("'{}' is offered twice", a.name),
-                ));
-            }
-            check_text(
-                &format!("{at}.description"),
-                &a.description,
-                bounds::DESCRIPTION_CHARS,
-            )?;
+            check_entry(&at, &a.name, &a.description, &mut seen, "offered")?;
             if a.arguments.len() > bounds::ARGUMENTS {
                 return Err(bad(
                     format!("{at}.arguments"),
@@ -229,18 +218,7 @@ impl TryFrom<wit::PluginMetadata> for Metadata {
             let mut names = std::collections::HashSet::new();
             for (j, arg) in a.arguments.iter().enumerate() {
                 let at = format!("{at}.arguments[{j}]");
-                check_identifier(&format!("{at}.name"), &arg.name)?;
-                if !names.insert(arg.name.as_str()) {
-                    return Err(bad(
-                        format!("{at}.name"),
-                        format!("'{}' is declared twice", arg.name),
-                    ));
-                }
-                check_text(
-                    &format!("{at}.description"),
-                    &arg.description,
-                    bounds::DESCRIPTION_CHARS,
-                )?;
+                check_entry(&at, &arg.name, &arg.description, &mut names, "declared")?;
                 if let Some(default) = &arg.default {
                     if default.len() > bounds::VALUE_BYTES {
                         return Err(bad(
@@ -256,6 +234,28 @@ impl TryFrom<wit::PluginMetadata> for Metadata {
         }
         Ok(Metadata::from_checked(m))
     }
+}
+
+/// An activity or an argument at `at`: a valid name, not `seen` before, a bounded description.
+fn check_entry<'a>(
+    at: &str,
+    name: &'a str,
+    description: &str,
+    seen: &mut std::collections::HashSet<&'a str>,
+    twice: &str,
+) -> Result<(), BadMetadata> {
+    check_identifier(&format!("{at}.name"), name)?;
+    if !seen.insert(name) {
+        return Err(bad(
+            format!("{at}.name"),
+            format!("'{name}' is {twice} twice"),
+        ));
+    }
+    check_text(
+        &format!("{at}.description"),
+        description,
+        bounds::DESCRIPTION_CHARS,
+    )
 }
 
 /// Capabilities are shown to a person deciding whether to grant them: each must say plainly what it
