@@ -54,7 +54,7 @@ pub mod log;
 #[allow(unsafe_code)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "../wit/deps/chaosrt-plugin@0.1.0",
         world: "chaosrt-plugin",
         pub_export_macro: true,
         default_bindings_module: "chaosrt_sdk::bindings",

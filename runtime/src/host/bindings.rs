@@ -4,7 +4,7 @@
 //! on tokio with epoch interruption; the `log` import is a plain host function.
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../wit/deps/chaosrt-plugin@0.1.0",
     world: "chaosrt-plugin",
     exports: { default: async },
 });
