@@ -1,7 +1,8 @@
 //! `verify_tls: false` against a real HTTPS server on loopback whose certificate no one signed: the
-//! host sends that call itself without verification; without the flag the call fails.
+//! host sends that call itself without verification; without the flag the call fails. On a plain
+//! `http://` URL the flag means nothing, as in Chaos Toolkit: the call goes out as plain HTTP.
 
-use crate::support::Scratch;
+use crate::support::{Scratch, StatusServer};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -115,4 +116,32 @@ fn no_verify_tls_fetches_an_experiment_from_a_self_signed_server() {
         stderr.contains("Running experiment: over https"),
         "{stderr}"
     );
+}
+
+/// Chaos Toolkit hands `verify=False` to requests, which ignores it for plain HTTP; so the call must
+/// not become a TLS handshake with a server that speaks none.
+#[test]
+fn verify_tls_false_on_a_plain_http_url_is_plain_http() {
+    let scratch = Scratch::new();
+    let server = StatusServer::start(200, "text/plain", "plain");
+    let experiment = json!({
+        "title": "t", "description": "d",
+        "method": [
+            {"type": "probe", "name": "plain", "provider": {"type": "http", "url": server.url(), "verify_tls": false, "timeout": 5}}
+        ]
+    });
+    let outcome = scratch.run(&experiment);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let journal = outcome.journal();
+    assert_eq!(journal["status"], json!("completed"), "{}", outcome.stderr);
+    let plain = &journal["run"][0];
+    assert_eq!(
+        plain["status"],
+        json!("succeeded"),
+        "{plain:#}\n{}",
+        outcome.stderr
+    );
+    assert_eq!(plain["output"]["status"], json!(200));
+    assert_eq!(plain["output"]["body"], json!("plain"));
+    assert_eq!(server.hits(), 1);
 }

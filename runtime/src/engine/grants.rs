@@ -82,8 +82,10 @@ pub fn for_call(
                         tainted: written.tainted.to_vec(),
                     });
                 }
-                // The call's own `verify_tls: false` (Chaos Toolkit's http provider field).
-                if arguments.get("verify_tls") == Some(&Value::Bool(false)) {
+                // The call's own `verify_tls: false` (Chaos Toolkit's http provider field). It
+                // means something only for https: requests ignores `verify=False` on plain HTTP, and
+                // the insecure path would open a TLS handshake with a server that speaks none.
+                if o.scheme == "https" && arguments.get("verify_tls") == Some(&Value::Bool(false)) {
                     grants.insecure_tls.push(o.clone());
                 }
                 grants.http.push(o);
@@ -195,6 +197,30 @@ mod tests {
             grant("${output:lookup/endpoint}/x", "http://evil:1/x", &allowed),
             Ok(vec!["http://evil:1".to_string()])
         );
+    }
+
+    #[test]
+    fn verify_tls_false_is_insecure_tls_for_https_only() {
+        let granted = [Capability::Http { origin: "*".into() }];
+        let insecure = |url: &str| {
+            let url = json!(url);
+            let args = json!({"url": url, "verify_tls": false});
+            let grants = for_call(
+                &granted,
+                args.as_object().unwrap(),
+                &as_written(&url),
+                Path::new("/w"),
+            )
+            .unwrap();
+            assert_eq!(grants.http.len(), 1, "{url}");
+            grants.insecure_tls
+        };
+        assert_eq!(
+            insecure("https://127.0.0.1:8443/x"),
+            [Origin::parse("https://127.0.0.1:8443").unwrap()]
+        );
+        assert_eq!(insecure("http://127.0.0.1:8080/x"), []);
+        assert_eq!(insecure("HTTP://127.0.0.1:8080/x"), []);
     }
 
     #[test]

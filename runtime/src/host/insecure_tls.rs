@@ -2,6 +2,8 @@
 //! Toolkit's http provider with `verify_tls: false`, which hands `verify=False` to requests).
 //! wasi:http has no such switch, so the host sends these requests itself; every other request takes
 //! wasmtime's default path, and this one is still subject to the allow-list before it gets here.
+//! Only an https request is sent without verification: a plain `http://` one has no certificate to
+//! skip, so it takes the default path even here (requests, too, ignores `verify=False` for it).
 
 use rustls::pki_types::ServerName;
 use std::sync::Arc;
@@ -15,6 +17,10 @@ pub async fn send(
     options: Option<RequestOptions>,
 ) -> Result<(http::Response<WasiBody>, super::state::IoFuture), Error> {
     use http_body_util::BodyExt;
+    if request.uri().scheme() != Some(&http::uri::Scheme::HTTPS) {
+        let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+        return Ok((response.map(BodyExt::boxed_unsync), Box::new(io)));
+    }
     let authority = request
         .uri()
         .authority()
