@@ -120,7 +120,6 @@ fn usage_errors_exit_2() {
 #[test]
 fn a_second_run_loads_compiled_components_from_the_cache() {
     let scratch = Scratch::new();
-    let cache = scratch.dir.path().join("cache");
     std::fs::write(scratch.run_dir().join("present"), "").unwrap();
     let experiment = json!({
         "title": "t", "description": "d",
@@ -131,7 +130,7 @@ fn a_second_run_loads_compiled_components_from_the_cache() {
     std::fs::write(scratch.run_dir().join("e.json"), experiment.to_string()).unwrap();
     let run = || {
         let out = scratch
-            .chaosrt_with_cache(&cache)
+            .chaosrt()
             .args(["--verbose", "run", "e.json"])
             .output()
             .unwrap();

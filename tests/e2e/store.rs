@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-/// A scratch with a compile cache of its own (the shared one must not be tampered with).
+/// A scratch whose store and compile cache the tests tamper with and inspect.
 struct Store {
     scratch: Scratch,
     cache: PathBuf,
@@ -20,13 +20,13 @@ struct Store {
 impl Store {
     fn new() -> Store {
         let scratch = Scratch::new();
-        let cache = scratch.dir.path().join("cache");
+        let cache = scratch.cache_dir();
         Store { scratch, cache }
     }
 
     fn chaosrt(&self, args: &[&str]) -> Output {
         self.scratch
-            .chaosrt_with_cache(&self.cache)
+            .chaosrt()
             .args(args)
             .output()
             .unwrap()
@@ -150,11 +150,21 @@ fn swapped_cached_artifacts_are_recompiled_not_run() {
         "{}",
         outcome.stderr
     );
-    // The artifact was rewritten: the next run loads it from the cache.
+    outcome.assert_line(&format!(
+        "WARNING Plugin 'escape': its cached compiled form {} does not match the sha256 recorded \
+         for it (replaced or corrupted); it was not loaded, and the component was compiled again",
+        store.artifact(ESCAPE).display()
+    ));
+    // The artifact was rewritten: the next run loads it from the cache, quietly.
     let again = store.run_escape_read();
     assert_read_inside_ran_escape(&again);
     assert!(
         again.stderr.contains("Plugin escape 0.1.0 (Cached"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        !again.stderr.contains("its cached compiled form"),
         "{}",
         again.stderr
     );
@@ -184,6 +194,11 @@ fn a_truncated_cached_artifact_is_recompiled_not_loaded() {
         "{}",
         outcome.stderr
     );
+    outcome.assert_line(&format!(
+        "WARNING Plugin 'escape': its cached compiled form {} does not match the sha256 recorded \
+         for it (replaced or corrupted); it was not loaded, and the component was compiled again",
+        store.artifact(ESCAPE).display()
+    ));
 }
 
 #[test]
@@ -428,3 +443,4 @@ fn the_store_and_the_cache_are_private_under_umask_000() {
     // data/chaosrt/{plugins/escape/0.1.0/{2 files}, compiled/{record}}, cache/chaosrt/components/{artifact}
     assert!(seen >= 9, "{seen}");
 }
+

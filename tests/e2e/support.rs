@@ -9,8 +9,9 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A scratch directory with a `run/` working directory and its own chaosrt data directory. Compiled
-/// components are cached in a directory shared by all tests (that cache is what a second run uses).
+/// A scratch directory with a `run/` working directory and its own chaosrt data and cache directories:
+/// the compile cache is vouched for by a ledger in the data directory, so sharing one cache between
+/// scratches would make every run report an unrecorded cache file.
 pub struct Scratch {
     pub dir: tempfile::TempDir,
 }
@@ -27,20 +28,21 @@ impl Scratch {
         self.dir.path().join("run")
     }
 
-    /// `chaosrt` with this scratch's data dir and the shared compile cache, in the run directory.
+    /// `chaosrt` with this scratch's data and cache directories, in the run directory.
     pub fn chaosrt(&self) -> Command {
-        self.chaosrt_with_cache(&shared_cache())
-    }
-
-    pub fn chaosrt_with_cache(&self, cache: &Path) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_chaosrt"));
         command
             .current_dir(self.run_dir())
             .env("XDG_DATA_HOME", self.dir.path().join("data"))
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("XDG_CACHE_HOME", cache)
+            .env("XDG_CACHE_HOME", self.cache_dir())
             .env_remove("RUST_LOG");
         command
+    }
+
+    /// The `XDG_CACHE_HOME` chaosrt runs with: the compile cache is below it.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.dir.path().join("cache")
     }
 
     /// Writes `experiment` to `run/experiment.json` and runs it.
@@ -74,10 +76,6 @@ impl Scratch {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-}
-
-fn shared_cache() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-cache")
 }
 
 /// What a chaosrt invocation did.

@@ -198,6 +198,9 @@ async fn load_one(
         "Plugin {} {} ({:?}, sha256 {})",
         plugin.metadata.name, plugin.metadata.version, plugin.loaded_from, plugin.sha256
     ));
+    if let Some(warning) = plugin.loaded_from.warning(&entry.name) {
+        console.warning(&warning);
+    }
     if let Some(version) = &call.version
         && *version != plugin.metadata.version
     {
