@@ -25,11 +25,7 @@ impl Store {
     }
 
     fn chaosrt(&self, args: &[&str]) -> Output {
-        self.scratch
-            .chaosrt()
-            .args(args)
-            .output()
-            .unwrap()
+        self.scratch.chaosrt().args(args).output().unwrap()
     }
 
     fn install(&self, wasm: &str) {
@@ -443,4 +439,3 @@ fn the_store_and_the_cache_are_private_under_umask_000() {
     // data/chaosrt/{plugins/escape/0.1.0/{2 files}, compiled/{record}}, cache/chaosrt/components/{artifact}
     assert!(seen >= 9, "{seen}");
 }
-
