@@ -1,10 +1,17 @@
 //! `discover` and `init`: a discovery document of every activity the built-in and installed plugins
 //! offer, in Chaos Toolkit's discovery schema, and an experiment scaffolded from it.
+//!
+//! A plugin that exports `discovery` (contract 0.2) is also asked what it could act on, as Chaos
+//! Toolkit extensions fill the document's `system`: its targets go under its entry in
+//! `system.plugins`. The call runs like an activity (the plugin's grants, a timeout, a memory cap,
+//! a fresh instance); what it reports is bounded and escaped by the host, and a plugin whose
+//! `discover()` fails or traps costs a warning, never the document.
 
 use crate::console::Console;
-use crate::engine::plugins::plugin_log;
-use crate::host::{ActivityKind, Host};
-use crate::registry::Registry;
+use crate::engine::grants;
+use crate::engine::plugins::{granted, new_run_id, plugin_log};
+use crate::host::{ActivityKind, Context, Discovered, Host, Limits, Plugin};
+use crate::registry::{Entry, Registry};
 use serde_json::{Map, Value, json};
 
 /// Why discovery failed.
@@ -42,11 +49,17 @@ pub async fn discover(
     system_info: bool,
 ) -> Result<Value, DiscoveryError> {
     let mut activities = Vec::new();
+    let mut systems = Vec::new();
+    // The document's id, and the run id every `discover()` of this discovery is told.
+    let id = new_run_id();
     // A plugin that cannot be loaded is skipped with a warning: it must not hide the others.
     let loaded = registry
         .load_all(host, |n| plugin_log(console, n), |w| console.warning(w))
         .await;
-    for (_, plugin) in loaded {
+    for (entry, plugin) in loaded {
+        if system_info && let Some(system) = targets(host, &entry, &plugin, &id, console).await {
+            systems.push(system);
+        }
         let m = &plugin.metadata;
         for a in &m.activities {
             let arguments: Vec<Value> = a
@@ -83,13 +96,97 @@ pub async fn discover(
     });
     Ok(json!({
         "chaoslib_version": concat!("chaosrt ", env!("CARGO_PKG_VERSION")),
-        "id": crate::host::cache::sha256_hex(chrono::Utc::now().to_rfc3339().as_bytes())[..32].to_string(),
+        "id": id,
         "target": "chaosrt-plugins",
         "date": crate::journal::iso(chrono::Utc::now()),
         "platform": if system_info { platform } else { Value::Null },
         "extension": {"name": "chaosrt", "version": env!("CARGO_PKG_VERSION")},
         "activities": activities,
-        "system": null,
+        "system": if systems.is_empty() { Value::Null } else { json!({"plugins": systems}) },
+    }))
+}
+
+/// The entry of a plugin that exports `discovery` in the document's `system.plugins`: its name,
+/// version and targets. `None` (with a warning) when `discover()` fails or traps, and for a plugin
+/// without `discovery`.
+async fn targets(
+    host: &Host,
+    entry: &Entry,
+    plugin: &Plugin,
+    run_id: &str,
+    console: &Console,
+) -> Option<Value> {
+    let m = &plugin.metadata;
+    let name = crate::escape::escape(&m.name);
+    let no_arguments = Map::new();
+    let written = grants::Written {
+        activity: "discover",
+        arguments: &no_arguments,
+        tainted: &[],
+        allowed_origins: &[],
+    };
+    let working_dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    // Without arguments, no URL argument is named, so nothing can be refused here.
+    let grants = grants::for_call(
+        &granted(entry, plugin),
+        &no_arguments,
+        &written,
+        &working_dir,
+    )
+    .unwrap_or_default();
+    let context = Context {
+        run_id: run_id.to_string(),
+        ..Context::default()
+    };
+    let log = plugin_log(console, &m.name);
+    let discovered = match host
+        .discover(plugin, grants, context, Limits::default(), log)
+        .await?
+    {
+        Ok(discovered) => discovered,
+        Err(e) => {
+            console.warning(&format!(
+                "Plugin '{name}' could not discover its targets, so none are listed: {e}"
+            ));
+            return None;
+        }
+    };
+    let Discovered {
+        targets,
+        malformed,
+        over_limit,
+    } = discovered;
+    if malformed > 0 {
+        console.warning(&format!(
+            "Plugin '{name}' reported {malformed} malformed targets (over-long, or details that \
+             are not a JSON object); they are not listed"
+        ));
+    }
+    if over_limit > 0 {
+        console.warning(&format!(
+            "Plugin '{name}' reported {over_limit} targets over the {} listed",
+            crate::host::targets::MAX_TARGETS
+        ));
+    }
+    console.info(&format!(
+        "Plugin '{name}' discovered {} targets",
+        targets.len()
+    ));
+    let targets: Vec<Value> = targets
+        .into_iter()
+        .map(|t| {
+            json!({
+                "kind": t.kind,
+                "name": t.name,
+                "namespace": t.namespace,
+                "details": t.details,
+            })
+        })
+        .collect();
+    Some(json!({
+        "name": m.name,
+        "version": m.version,
+        "targets": targets,
     }))
 }
 

@@ -277,7 +277,7 @@ mod future {
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(
             stderr.contains(
-                "was built for chaosrt:plugin@9.0.0, but this chaosrt supports chaosrt:plugin@0.1.0"
+                "was built for chaosrt:plugin@9.0.0, but this chaosrt supports chaosrt:plugin@0.2.0 and the frozen chaosrt:plugin@0.1.0"
             ),
             "{stderr}"
         );

@@ -223,7 +223,7 @@ fn what_is_not_a_plugin_is_refused_before_it_is_compiled() {
         ),
         (
             FUTURE.to_string(),
-            "was built for chaosrt:plugin@9.0.0, but this chaosrt supports chaosrt:plugin@0.1.0".to_string(),
+            "was built for chaosrt:plugin@9.0.0, but this chaosrt supports chaosrt:plugin@0.2.0 and the frozen chaosrt:plugin@0.1.0".to_string(),
         ),
         (
             file("huge.wasm", &vec![0; (64 << 20) + 1]),

@@ -6,7 +6,7 @@ use crate::experiment::{
     Activity, ActivityKind, CallForm, PluginCall, ProcessCall, Provider, Returns, find_alias,
     process_argv, substitute, substitute_shell, substitute_trusted, tainted,
 };
-use crate::host::{Call, Capability, Grants, Limits};
+use crate::host::{Call, Capability, Context, Grants, Limits};
 use crate::journal::{Run as Record, RunStatus, iso};
 use chrono::Utc;
 use serde_json::{Map, Value};
@@ -198,8 +198,9 @@ impl Runtime {
             .collect()
     }
 
-    /// The grants for a call with (substituted) `arguments`: the origin an `http: *` call reaches is
-    /// the one its `url` has with trusted values only, unless the provider allows the other.
+    /// The grants for a call with (substituted) `arguments`: the origin an `http-argument(NAME)`
+    /// call reaches is the one its argument NAME has with trusted values only, unless the provider
+    /// allows the other.
     fn call_grants(
         &self,
         activity: &Activity,
@@ -208,22 +209,29 @@ impl Runtime {
         granted: &[Capability],
         run: &Run<'_>,
     ) -> Result<Grants, grants::Refused> {
-        let url = call.arguments.get("url");
-        let (fixed, tainted) = match url {
-            Some(url) if substituted(call, "url", run.substitutes_arguments()) => {
+        let mut fixed = Map::new();
+        let mut tainted_by = Vec::new();
+        for capability in granted {
+            let Capability::HttpArgument { argument } = capability else {
+                continue;
+            };
+            let Some(value) = call.arguments.get(argument) else {
+                continue;
+            };
+            let written = if substituted(call, argument, run.substitutes_arguments()) {
                 run.with_taint(|scope, taint| {
-                    (
-                        substitute_trusted(url, scope, taint),
-                        tainted(url, scope, taint),
-                    )
+                    tainted_by.extend(tainted(value, scope, taint));
+                    substitute_trusted(value, scope, taint)
                 })
-            }
-            _ => (url.cloned().unwrap_or_default(), Vec::new()),
-        };
+            } else {
+                value.clone()
+            };
+            fixed.insert(argument.clone(), written);
+        }
         let written = grants::Written {
             activity: &activity.name,
-            url: Some(&fixed),
-            tainted: &tainted,
+            arguments: &fixed,
+            tainted: &tainted_by,
             allowed_origins: &call.allowed_origins,
         };
         grants::for_call(granted, arguments, &written, &self.working_dir)
@@ -279,8 +287,12 @@ impl Runtime {
         let invocation = Call {
             activity: &call.func,
             arguments: &arguments,
-            configuration: &configuration,
-            secrets: &secrets,
+            context: Context {
+                configuration,
+                secrets,
+                activity_name: activity.name.clone(),
+                run_id: run.plugins.run_id().to_string(),
+            },
             grants,
             limits,
         };

@@ -1,32 +1,34 @@
 //! Turning a plugin's granted capabilities into one call's sandbox grants. This is where the
-//! experiment meets the host: `http: *` becomes the origin of the URL this very call names, and the
-//! working-directory filesystem grant becomes the directory the operator runs in.
+//! experiment meets the host: `http-argument(NAME)` becomes the origin of the URL this very call
+//! names in its argument NAME (`url` for the built-in http plugin), and the working-directory
+//! filesystem grant becomes the directory the operator runs in.
 //!
-//! The origin an `http: *` call reaches is the operator's to choose: the one the URL has with only
-//! trusted values substituted (what the experiment says, the operator's configuration, secrets). A
-//! value a plugin shaped (an earlier output, plugin-computed configuration) may choose another
-//! origin only when the provider's `allowed_origins` lists it; otherwise the call is refused before
-//! the plugin runs, so the call's headers (and the secrets in them) never reach that host.
+//! The origin an `http-argument` call reaches is the operator's to choose: the one the URL has with
+//! only trusted values substituted (what the experiment says, the operator's configuration,
+//! secrets). A value a plugin shaped (an earlier output, plugin-computed configuration) may choose
+//! another origin only when the provider's `allowed_origins` lists it; otherwise the call is refused
+//! before the plugin runs, so the call's headers (and the secrets in them) never reach that host.
 
 use crate::experiment::Tainted;
 use crate::host::{Capability, DirGrant, Grants, Origin};
 use serde_json::{Map, Value};
 use std::path::Path;
 
-/// What the experiment as written fixes about a call's `url`.
+/// What the experiment as written fixes about a call's URL arguments.
 #[derive(Debug, Clone, Copy)]
 pub struct Written<'a> {
     /// The activity, for the refusal.
     pub activity: &'a str,
-    /// The `url` with trusted values substituted and tainted placeholders left as written.
-    pub url: Option<&'a Value>,
-    /// The tainted placeholders in the `url`.
+    /// The arguments `http-argument` capabilities name, with trusted values substituted and
+    /// tainted placeholders left as written.
+    pub arguments: &'a Map<String, Value>,
+    /// The tainted placeholders in those arguments.
     pub tainted: &'a [Tainted],
     /// The provider's `allowed_origins`, validated origins as written.
     pub allowed_origins: &'a [String],
 }
 
-/// An `http: *` call whose origin a plugin's value chose and the provider does not allow.
+/// An `http-argument` call whose origin a plugin's value chose and the provider does not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "activity '{activity}' may not call {origin}: that origin comes from {}, not from the \
@@ -62,12 +64,16 @@ pub fn for_call(
     let mut grants = Grants::default();
     for capability in granted {
         match capability {
-            Capability::Http { origin } if origin == "*" => {
-                let url = arguments.get("url").and_then(Value::as_str);
+            Capability::HttpArgument { argument } => {
+                let url = arguments.get(argument).and_then(Value::as_str);
                 let Some(o) = url.and_then(Origin::parse) else {
                     continue;
                 };
-                let fixed = written.url.and_then(Value::as_str).and_then(Origin::parse);
+                let fixed = written
+                    .arguments
+                    .get(argument)
+                    .and_then(Value::as_str)
+                    .and_then(Origin::parse);
                 let allowed = || {
                     written
                         .allowed_origins
@@ -90,8 +96,9 @@ pub fn for_call(
                 }
                 grants.http.push(o);
             }
-            Capability::Http { origin } => grants.http.extend(Origin::parse(origin)),
-            Capability::Filesystem { path, writable } => {
+            Capability::HttpOrigin { origin } => grants.http.extend(Origin::parse(origin)),
+            Capability::Environment { name } => grants.env.push(name.clone()),
+            Capability::Filesystem { path, access } => {
                 let host = if path == "." {
                     working_dir.to_path_buf()
                 } else {
@@ -100,7 +107,7 @@ pub fn for_call(
                 grants.dirs.push(DirGrant {
                     host,
                     guest: path.clone(),
-                    writable: *writable,
+                    writable: access.writable(),
                 });
             }
             // The Kubernetes proxy is not built yet; nothing to grant.
@@ -116,10 +123,10 @@ mod tests {
     use serde_json::json;
 
     /// What the operator wrote, with nothing tainted in it.
-    fn as_written(url: &Value) -> Written<'_> {
+    fn as_written(arguments: &Map<String, Value>) -> Written<'_> {
         Written {
             activity: "call",
-            url: Some(url),
+            arguments,
             tainted: &[],
             allowed_origins: &[],
         }
@@ -127,13 +134,15 @@ mod tests {
 
     #[test]
     fn wildcard_http_grants_only_the_named_url() {
-        let granted = [Capability::Http { origin: "*".into() }];
+        let granted = [Capability::HttpArgument {
+            argument: "url".into(),
+        }];
         let url = json!("http://127.0.0.1:8080/x");
         let args = json!({"url": url});
         let grants = for_call(
             &granted,
             args.as_object().unwrap(),
-            &as_written(&url),
+            &as_written(args.as_object().unwrap()),
             Path::new("/w"),
         )
         .unwrap();
@@ -145,7 +154,7 @@ mod tests {
         let none = for_call(
             &granted,
             json!({}).as_object().unwrap(),
-            &as_written(&Value::Null),
+            &as_written(&Map::new()),
             Path::new("/w"),
         );
         assert_eq!(none, Ok(Grants::default()));
@@ -154,18 +163,20 @@ mod tests {
     /// A plugin's value may fill in the path, not choose the host, unless the provider allows it.
     #[test]
     fn the_origin_is_the_one_the_experiment_fixes() {
-        let granted = [Capability::Http { origin: "*".into() }];
+        let granted = [Capability::HttpArgument {
+            argument: "url".into(),
+        }];
         let tainted = [Tainted {
             placeholder: "${output:lookup/endpoint}".into(),
             source: crate::experiment::Source::Output,
         }];
         let grant = |written: &str, called: &str, allowed: &[String]| {
-            let written = json!(written);
+            let written = json!({"url": written});
             let args = json!({"url": called});
             let written = Written {
                 allowed_origins: allowed,
                 tainted: &tainted,
-                ..as_written(&written)
+                ..as_written(written.as_object().unwrap())
             };
             for_call(
                 &granted,
@@ -201,14 +212,15 @@ mod tests {
 
     #[test]
     fn verify_tls_false_is_insecure_tls_for_https_only() {
-        let granted = [Capability::Http { origin: "*".into() }];
+        let granted = [Capability::HttpArgument {
+            argument: "url".into(),
+        }];
         let insecure = |url: &str| {
-            let url = json!(url);
             let args = json!({"url": url, "verify_tls": false});
             let grants = for_call(
                 &granted,
                 args.as_object().unwrap(),
-                &as_written(&url),
+                &as_written(args.as_object().unwrap()),
                 Path::new("/w"),
             )
             .unwrap();
@@ -223,16 +235,39 @@ mod tests {
         assert_eq!(insecure("HTTP://127.0.0.1:8080/x"), []);
     }
 
+    /// `http-argument(NAME)` reads the argument NAME, the environment grant names variables.
+    #[test]
+    fn http_argument_names_its_argument_and_environment_its_variable() {
+        let granted = [
+            Capability::HttpArgument {
+                argument: "endpoint".into(),
+            },
+            Capability::Environment {
+                name: "API_TOKEN".into(),
+            },
+        ];
+        let args = json!({"url": "http://other:1/", "endpoint": "http://127.0.0.1:9/x"});
+        let grants = for_call(
+            &granted,
+            args.as_object().unwrap(),
+            &as_written(args.as_object().unwrap()),
+            Path::new("/w"),
+        )
+        .unwrap();
+        assert_eq!(grants.http, [Origin::parse("http://127.0.0.1:9").unwrap()]);
+        assert_eq!(grants.env, ["API_TOKEN"]);
+    }
+
     #[test]
     fn working_directory_grant() {
         let granted = [Capability::Filesystem {
             path: ".".into(),
-            writable: true,
+            access: crate::host::Access::ReadWrite,
         }];
         let grants = for_call(
             &granted,
             &Map::new(),
-            &as_written(&Value::Null),
+            &as_written(&Map::new()),
             Path::new("/work/run"),
         )
         .unwrap();

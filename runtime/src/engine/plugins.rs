@@ -4,7 +4,7 @@
 use crate::console::Console;
 use crate::experiment::{Activity, Experiment, PluginCall, Provider, Tolerance, ValidationError};
 use crate::host::{CallError, Capability, Host, LogSink, Plugin};
-use crate::registry::Registry;
+use crate::registry::{Entry, Registry};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,13 +29,48 @@ impl Loaded {
     }
 }
 
-/// The plugins of one run, by the `(name, version)` the experiment asked for.
-#[derive(Default)]
+/// The plugins of one run, by the `(name, version)` the experiment asked for, and the run's id: they
+/// are loaded once per run, before anything runs, so the id every call of the run is told
+/// (`context.run-id`) lives with them.
 pub struct Plugins {
     loaded: HashMap<(String, Option<String>), Loaded>,
+    run_id: String,
+}
+
+impl Default for Plugins {
+    /// No plugins yet, and a fresh run id.
+    fn default() -> Self {
+        Plugins {
+            loaded: HashMap::new(),
+            run_id: new_run_id(),
+        }
+    }
+}
+
+/// A fresh identifier, 32 hex digits: unique per run (and per `discover`), never reused. Time, the
+/// process id, a per-process counter and std's randomly keyed hasher go into a sha256.
+pub fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut random = std::collections::hash_map::RandomState::new().build_hasher();
+    random.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    let seed = format!(
+        "{}:{}:{}:{}",
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        random.finish()
+    );
+    crate::host::cache::sha256_hex(seed.as_bytes())[..32].to_string()
 }
 
 impl Plugins {
+    /// The run's identifier: the same for every call of this run, different in every run.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
     pub fn get(&self, call: &PluginCall) -> Option<&Loaded> {
         self.loaded
             .get(&(call.plugin.clone(), call.version.clone()))
@@ -209,22 +244,28 @@ async fn load_one(
             call.plugin, plugin.metadata.version
         ));
     }
-    // Built-ins get what they request (their documented default grants); installed plugins get what
-    // the operator granted at install, never more than they requested.
     let builtin = entry.manifest.is_none();
-    let granted = match entry.manifest {
-        None => plugin.metadata.capabilities.clone(),
-        Some(m) => m
-            .granted
-            .into_iter()
-            .filter(|g| plugin.metadata.capabilities.contains(g))
-            .collect(),
-    };
+    let granted = granted(&entry, &plugin);
     Ok(Loaded {
         plugin,
         granted,
         builtin,
     })
+}
+
+/// What a loaded plugin is granted. Built-ins get what they request (their documented default
+/// grants); installed plugins get what the operator granted at install, never more than they
+/// requested.
+pub fn granted(entry: &Entry, plugin: &Plugin) -> Vec<Capability> {
+    match &entry.manifest {
+        None => plugin.metadata.capabilities.clone(),
+        Some(m) => m
+            .granted
+            .iter()
+            .filter(|g| plugin.metadata.capabilities.contains(g))
+            .cloned()
+            .collect(),
+    }
 }
 
 /// The activity exists and the required arguments are present.

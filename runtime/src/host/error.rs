@@ -1,7 +1,7 @@
 //! Why loading a plugin or calling an activity failed. Every message names the plugin (and the
 //! activity), because the operator reads them in a run log among many.
 
-use super::bindings::{CONTRACT_VERSION, PLUGIN_INTERFACE};
+use super::bindings::{PLUGIN_INTERFACE, supported};
 
 /// Why a component could not be loaded as a plugin.
 #[derive(Debug, thiserror::Error)]
@@ -44,16 +44,36 @@ pub enum LoadError {
     },
     /// The component does not export the plugin interface at all.
     #[error(
-        "'{name}' is not a chaosrt plugin: it does not export `{PLUGIN_INTERFACE}@{CONTRACT_VERSION}` \
-         (build it with chaosrt-sdk or against wit/plugin.wit)"
+        "'{name}' is not a chaosrt plugin: it does not export `{PLUGIN_INTERFACE}` (build it with \
+         chaosrt-sdk, or against chaosrt's wit/ directory, world `chaosrt-plugin`)"
     )]
     NotAPlugin { name: String },
-    /// The component was built for another version of the contract.
+    /// The component was built for a version of the contract outside the supported range.
     #[error(
-        "plugin '{name}' was built for chaosrt:plugin@{found}, but this chaosrt supports \
-         chaosrt:plugin@{CONTRACT_VERSION}; rebuild it against this version's wit/ (or chaosrt-sdk)"
+        "plugin '{name}' was built for chaosrt:plugin@{found}, but this chaosrt supports {}; \
+         rebuild it against a supported version's wit/ (or chaosrt-sdk)",
+        supported()
     )]
     UnsupportedVersion { name: String, found: String },
+    /// The component exports interfaces of two contract versions (`discovery` of one, `plugin` of
+    /// another).
+    #[error(
+        "plugin '{name}' exports `{interface}`, which does not belong with its \
+         chaosrt:plugin@{version}; build both exports against the same contract version"
+    )]
+    MixedVersions {
+        name: String,
+        interface: String,
+        version: String,
+    },
+    /// The plugin asks for Kubernetes access, which this host does not implement yet: refused
+    /// rather than shown as granted.
+    #[error(
+        "plugin '{name}' asks for Kubernetes access ({scope}), which this chaosrt does not \
+         implement yet; it was refused rather than installed or loaded without it (use a plugin \
+         that does not ask for Kubernetes access, or a chaosrt that implements it)"
+    )]
+    Kubernetes { name: String, scope: String },
     /// The component imports something the host does not offer.
     #[error("plugin '{name}' needs imports this host does not provide: {source:#}")]
     Link {
@@ -83,6 +103,16 @@ impl LoadError {
             mib: bytes as f64 / f64::from(1 << 20),
         }
     }
+}
+
+/// How a plugin says a call did not produce a result (the contract's `error` variant, the same in
+/// every version so far).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginError {
+    UnknownActivity(String),
+    InvalidArguments(String),
+    Denied(String),
+    Failed(String),
 }
 
 /// Why an activity call produced no output. Every message names the plugin and the activity.

@@ -1,9 +1,9 @@
-//! What a plugin says about itself, converted once from the WIT types into plain Rust ones so the rest
-//! of chaosrt never touches generated bindings, and validated on the way: metadata is plugin text that
-//! reaches the consent prompt, directory names and log lines, so names and versions must have a plain
-//! shape and every string is bounded before anything shows it.
+//! What a plugin says about itself, in plain Rust types whatever contract version it was built for
+//! (each version's bindings convert into these at the edge), and validated once here
+//! ([`Metadata::checked`]): metadata is plugin text that reaches the consent prompt, directory names
+//! and log lines, so names and versions must have a plain shape and every string is bounded before
+//! anything shows it.
 
-use super::bindings::wit;
 use super::policy::Capability;
 
 /// The kind of an activity, as the plugin declares it.
@@ -172,13 +172,12 @@ fn cut(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-impl TryFrom<wit::PluginMetadata> for Metadata {
-    type Error = BadMetadata;
-
-    /// Converts and validates: the plugin's name and version, the number and length of everything
-    /// else, unique activity and argument names, argument defaults that are JSON, and capabilities
-    /// that parse.
-    fn try_from(m: wit::PluginMetadata) -> Result<Metadata, BadMetadata> {
+impl Metadata {
+    /// Validates what a plugin said: the plugin's name and version, the number and length of
+    /// everything else, unique activity and argument names, argument defaults that are JSON, and
+    /// capabilities that say plainly what they are.
+    pub fn checked(self) -> Result<Metadata, BadMetadata> {
+        let m = self;
         check_name("name", &m.name)?;
         if !is_semver(&m.version) {
             return Err(bad(
@@ -232,7 +231,7 @@ impl TryFrom<wit::PluginMetadata> for Metadata {
                 }
             }
         }
-        Ok(Metadata::from_checked(m))
+        Ok(m)
     }
 }
 
@@ -260,7 +259,7 @@ fn check_entry<'a>(
 
 /// Capabilities are shown to a person deciding whether to grant them: each must say plainly what it
 /// is, with nothing in it a terminal would obey.
-fn check_capability(field: &str, c: &wit::Capability) -> Result<(), BadMetadata> {
+fn check_capability(field: &str, c: &Capability) -> Result<(), BadMetadata> {
     let plain = |what: &str, s: &str| {
         if s.is_empty() || s.len() > bounds::VALUE_BYTES || s.chars().any(crate::escape::is_unsafe)
         {
@@ -276,82 +275,80 @@ fn check_capability(field: &str, c: &wit::Capability) -> Result<(), BadMetadata>
             Ok(())
         }
     };
+    let list = |what: &str, items: &[String]| {
+        if items.len() > bounds::CAPABILITIES {
+            return Err(bad(
+                format!("{field}.{what}"),
+                format!("has more than {} entries", bounds::CAPABILITIES),
+            ));
+        }
+        items.iter().try_for_each(|item| plain(what, item))
+    };
     match c {
-        wit::Capability::Http(origin) => {
-            plain("http", origin)?;
-            if origin != "*" && super::Origin::parse(origin).is_none() {
+        Capability::HttpOrigin { origin } => {
+            plain("http-origin", origin)?;
+            if super::Origin::parse(origin).is_none() {
                 return Err(bad(
-                    format!("{field}.http"),
+                    format!("{field}.http-origin"),
                     format!(
-                        "'{}' is not an origin (scheme://host[:port]) or `*`",
+                        "'{}' is not an origin (scheme://host[:port])",
                         crate::escape::escape(origin)
                     ),
                 ));
             }
             Ok(())
         }
-        wit::Capability::Filesystem(fs) => plain("path", &fs.path),
-        wit::Capability::Kubernetes(k) => {
-            plain("resource", &k.resource)?;
-            k.verbs.iter().try_for_each(|v| plain("verbs", v))
+        Capability::HttpArgument { argument } => {
+            plain("http-argument", argument)?;
+            check_identifier(&format!("{field}.http-argument"), argument)
         }
-    }
-}
-
-impl Metadata {
-    fn from_checked(m: wit::PluginMetadata) -> Metadata {
-        let capabilities = m
-            .capabilities
-            .into_iter()
-            .map(|c| match c {
-                wit::Capability::Http(origin) => Capability::Http { origin },
-                wit::Capability::Filesystem(fs) => Capability::Filesystem {
-                    path: fs.path,
-                    writable: fs.writable,
-                },
-                wit::Capability::Kubernetes(k) => Capability::Kubernetes {
-                    resource: k.resource,
-                    verbs: k.verbs,
-                },
-            })
-            .collect();
-        let activities = m
-            .activities
-            .into_iter()
-            .map(|a| ActivitySpec {
-                name: a.name,
-                kind: match a.kind {
-                    wit::ActivityKind::Probe => ActivityKind::Probe,
-                    wit::ActivityKind::Action => ActivityKind::Action,
-                },
-                description: a.description,
-                arguments: a
-                    .arguments
-                    .into_iter()
-                    .map(|arg| ArgumentSpec {
-                        name: arg.name,
-                        type_name: match arg.type_ {
-                            wit::ArgumentType::String => "string",
-                            wit::ArgumentType::Integer => "integer",
-                            wit::ArgumentType::Number => "number",
-                            wit::ArgumentType::Boolean => "boolean",
-                            wit::ArgumentType::Object => "object",
-                            wit::ArgumentType::List => "list",
-                            wit::ArgumentType::Any => "any",
-                        },
-                        required: arg.required,
-                        default: arg.default,
-                        description: arg.description,
-                    })
-                    .collect(),
-            })
-            .collect();
-        Metadata {
-            name: m.name,
-            version: m.version,
-            description: m.description,
-            capabilities,
-            activities,
+        Capability::Filesystem { path, .. } => plain("path", path),
+        Capability::Environment { name } => {
+            plain("environment", name)?;
+            let ok = name.len() <= bounds::NAME_CHARS * 2
+                && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if ok {
+                Ok(())
+            } else {
+                Err(bad(
+                    format!("{field}.environment"),
+                    format!(
+                        "'{}' is not an environment variable name (ASCII letters, digits and '_', \
+                         not starting with a digit)",
+                        crate::escape::escape(&cut(name, bounds::NAME_CHARS))
+                    ),
+                ))
+            }
+        }
+        Capability::Kubernetes {
+            namespaces,
+            resources,
+            verbs,
+        } => {
+            // An empty namespace names cluster-scoped resources, so only the other lists must be
+            // non-empty strings.
+            if namespaces.len() > bounds::CAPABILITIES {
+                return Err(bad(
+                    format!("{field}.namespaces"),
+                    format!("has more than {} entries", bounds::CAPABILITIES),
+                ));
+            }
+            if let Some(namespace) = namespaces
+                .iter()
+                .find(|n| n.len() > bounds::VALUE_BYTES || n.chars().any(crate::escape::is_unsafe))
+            {
+                return Err(bad(
+                    format!("{field}.namespaces"),
+                    format!(
+                        "'{}' must be at most {} bytes, without control characters",
+                        crate::escape::escape(&cut(namespace, 200)),
+                        bounds::VALUE_BYTES
+                    ),
+                ));
+            }
+            list("resources", resources)?;
+            list("verbs", verbs)
         }
     }
 }
@@ -359,20 +356,31 @@ impl Metadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::policy::Access;
 
-    fn metadata() -> wit::PluginMetadata {
-        wit::PluginMetadata {
+    fn metadata() -> Metadata {
+        Metadata {
             name: "probe-x_1".into(),
             version: "1.2.3-rc.1+build.5".into(),
             description: "Multi-line\ndescriptions are fine; they are printed escaped.".into(),
-            capabilities: vec![wit::Capability::Http("https://api.example.com".into())],
-            activities: vec![wit::Activity {
+            capabilities: vec![
+                Capability::HttpOrigin {
+                    origin: "https://api.example.com".into(),
+                },
+                Capability::HttpArgument {
+                    argument: "url".into(),
+                },
+                Capability::Environment {
+                    name: "API_TOKEN".into(),
+                },
+            ],
+            activities: vec![ActivitySpec {
                 name: "os.path.exists".into(),
-                kind: wit::ActivityKind::Probe,
+                kind: ActivityKind::Probe,
                 description: "d".into(),
-                arguments: vec![wit::ArgumentSpec {
+                arguments: vec![ArgumentSpec {
                     name: "path".into(),
-                    type_: wit::ArgumentType::String,
+                    type_name: "string",
                     required: false,
                     default: Some("\"x\"".into()),
                     description: "p".into(),
@@ -383,7 +391,7 @@ mod tests {
 
     #[test]
     fn well_formed_metadata_is_accepted() {
-        let m = Metadata::try_from(metadata()).unwrap();
+        let m = metadata().checked().unwrap();
         assert_eq!(
             (m.name.as_str(), m.version.as_str()),
             ("probe-x_1", "1.2.3-rc.1+build.5")
@@ -392,8 +400,8 @@ mod tests {
 
     #[test]
     fn malformed_metadata_is_refused_naming_the_field() {
-        type Edit = fn(&mut wit::PluginMetadata);
-        let cases: [(Edit, &str); 12] = [
+        type Edit = fn(&mut Metadata);
+        let cases: [(Edit, &str); 17] = [
             (
                 |m| m.name = "evil\r\x1b[2K".into(),
                 "name 'evil\\r\\x1b[2K' is not a valid name",
@@ -419,27 +427,75 @@ mod tests {
                 "activities[0].arguments[0].default is not JSON text",
             ),
             (
-                |m| m.capabilities = vec![wit::Capability::Http("http://h/\x1b[2K".into())],
-                "capabilities[0].http 'http://h/\\x1b[2K' must be non-empty",
-            ),
-            (
-                |m| m.capabilities = vec![wit::Capability::Http("ftp://h".into())],
-                "capabilities[0].http 'ftp://h' is not an origin",
+                |m| {
+                    m.capabilities = vec![Capability::HttpOrigin {
+                        origin: "http://h/\x1b[2K".into(),
+                    }]
+                },
+                "capabilities[0].http-origin 'http://h/\\x1b[2K' must be non-empty",
             ),
             (
                 |m| {
-                    m.capabilities = vec![wit::Capability::Filesystem(wit::FilesystemAccess {
+                    m.capabilities = vec![Capability::HttpOrigin {
+                        origin: "ftp://h".into(),
+                    }]
+                },
+                "capabilities[0].http-origin 'ftp://h' is not an origin",
+            ),
+            (
+                |m| m.capabilities = vec![Capability::HttpOrigin { origin: "*".into() }],
+                "capabilities[0].http-origin '*' is not an origin",
+            ),
+            (
+                |m| {
+                    m.capabilities = vec![Capability::HttpArgument {
+                        argument: "the url".into(),
+                    }]
+                },
+                "capabilities[0].http-argument 'the url' is not a valid name",
+            ),
+            (
+                |m| {
+                    m.capabilities = vec![Capability::Filesystem {
                         path: "/\r  filesystem: ./data".into(),
-                        writable: true,
-                    })]
+                        access: Access::ReadWrite,
+                    }]
                 },
                 "capabilities[0].path '/\\r  filesystem: ./data' must be non-empty",
+            ),
+            (
+                |m| {
+                    m.capabilities = vec![Capability::Environment {
+                        name: "PATH=/evil".into(),
+                    }]
+                },
+                "capabilities[0].environment 'PATH=/evil' is not an environment variable name",
+            ),
+            (
+                |m| {
+                    m.capabilities = vec![Capability::Kubernetes {
+                        namespaces: vec!["default\n".into()],
+                        resources: vec!["pods".into()],
+                        verbs: vec!["list".into()],
+                    }]
+                },
+                "capabilities[0].namespaces 'default\\n' must be at most",
+            ),
+            (
+                |m| {
+                    m.capabilities = vec![Capability::Kubernetes {
+                        namespaces: vec!["".into()],
+                        resources: vec!["pods".into()],
+                        verbs: vec!["".into()],
+                    }]
+                },
+                "capabilities[0].verbs '' must be non-empty",
             ),
         ];
         for (edit, expected) in cases {
             let mut m = metadata();
             edit(&mut m);
-            let err = Metadata::try_from(m).unwrap_err().to_string();
+            let err = m.checked().unwrap_err().to_string();
             assert!(err.contains(expected), "{err:?} lacks {expected:?}");
         }
     }

@@ -1,13 +1,18 @@
 //! The plugin host: runs WebAssembly components under the `chaosrt:plugin` contract in a sandbox.
 //!
-//! One wasmtime [`Engine`] and one [`Linker`] serve the whole process. Each plugin is compiled once
-//! (or loaded from the compile cache) and pre-instantiated; each activity call gets a fresh [`Store`]
-//! whose WASI context is built from that call's [`Grants`] only: no environment, no arguments, no
-//! inherited stdio (captured into the log), no sockets, preopens only for granted directories, outbound
-//! HTTP only to granted origins. Every call has a timeout (epoch interruption for busy loops, a tokio
-//! timer for waits), a memory cap and an output cap.
+//! One wasmtime [`Engine`] and one [`Linker`] serve the whole process. The linker holds the host
+//! interfaces of every contract version the host accepts (0.2.x, and the frozen 0.1.0), each
+//! converted at the edge to the host's own types ([`bindings`]), so the rest of chaosrt knows one
+//! contract. Each plugin is compiled once (or loaded from the compile cache) and pre-instantiated;
+//! each call (an activity, or `discover`) gets a fresh [`Store`] whose WASI context is built from that
+//! call's [`Grants`] only: no environment but granted variables, no arguments, no inherited stdio
+//! (captured into the log), no sockets, preopens only for granted directories, outbound HTTP only to
+//! granted origins. Every call has a timeout (epoch interruption for busy loops, a tokio timer for
+//! waits), a memory cap and an output cap, and can ask the host what it may know ([`Context`], and
+//! the deadline its timeout sets).
 //!
-//! The host knows components and grants, not experiments: the engine decides what to grant.
+//! The host knows components and grants, not experiments: the engine decides what to grant. It
+//! refuses, at load, a plugin asking for a capability it does not implement (Kubernetes, today).
 
 mod bindings;
 pub mod cache;
@@ -17,18 +22,21 @@ mod links;
 mod metadata;
 pub mod policy;
 mod state;
+pub mod targets;
 
-pub use bindings::Level;
+pub use bindings::{CONTRACT_VERSION, FROZEN_VERSIONS, supported as supported_contracts};
 pub use error::{CallError, LoadError};
 pub use metadata::{ActivityKind, ActivitySpec, ArgumentSpec, Metadata};
-pub use policy::{Capability, DirGrant, Grants, Origin};
-pub use state::LogSink;
+pub use policy::{Access, Capability, DirGrant, Grants, Origin};
+pub use state::{Context, Level, LogSink};
+pub use targets::{Discovered, Target};
 
-use bindings::{CONTRACT_VERSION, ChaosrtPluginPre, PLUGIN_INTERFACE, wit};
+use bindings::{Contract, DISCOVERY_INTERFACE, Exports, PLUGIN_INTERFACE};
 use cache::{CacheDirs, CompileCache, CompileFailure, Lookup};
-use state::{CallState, Denials, HttpGate, MemoryCap};
-use std::time::Duration;
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use error::PluginError;
+use state::{CallClock, CallState, Denials, HttpGate, MemoryCap};
+use std::time::{Duration, Instant};
+use wasmtime::component::{InstancePre, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx};
@@ -65,11 +73,21 @@ impl Default for Limits {
 
 /// A compiled, linked plugin, ready to be instantiated once per call.
 pub struct Plugin {
-    pre: ChaosrtPluginPre<CallState>,
+    pre: InstancePre<CallState>,
+    exports: Exports,
     pub sha256: String,
     pub metadata: Metadata,
+    /// The contract version the component was built for, as its exports name it.
+    pub contract: String,
     /// Whether loading compiled the component or found it in the cache.
     pub loaded_from: cache::Origin,
+}
+
+impl Plugin {
+    /// Whether the plugin exports `discovery` (it can report targets).
+    pub fn discovers(&self) -> bool {
+        self.exports.discovers()
+    }
 }
 
 /// One activity call.
@@ -77,10 +95,8 @@ pub struct Call<'a> {
     pub activity: &'a str,
     /// The arguments, a JSON object as text.
     pub arguments: &'a str,
-    /// The experiment's configuration, JSON text.
-    pub configuration: &'a str,
-    /// The secrets given to this call, JSON text.
-    pub secrets: &'a str,
+    /// What the call may learn from the host.
+    pub context: Context,
     pub grants: Grants,
     pub limits: Limits,
 }
@@ -104,7 +120,7 @@ impl Host {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         links::guard(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        bindings::chaosrt::plugin::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        bindings::add_to_linker(&mut linker)?;
         spawn_epoch_ticker(&engine);
         let cache = CompileCache::new(&engine, cache);
         Ok(Host {
@@ -123,11 +139,12 @@ impl Host {
         }
     }
 
-    /// Checks that `bytes` are a component speaking this contract version, then compiles it (or
-    /// loads it from the cache), links it and asks it for its metadata. Only a plugin that got that
-    /// far is written to the cache. `name` only labels errors.
+    /// Checks that `bytes` are a component built for a contract version this host accepts, then
+    /// compiles it (or loads it from the cache), links it and asks it for its metadata; refuses a
+    /// plugin asking for what it may not have or the host does not implement. Only a plugin that got
+    /// that far is written to the cache. `name` only labels errors.
     pub async fn load(&self, name: &str, bytes: &[u8], log: LogSink) -> Result<Plugin, LoadError> {
-        check_contract_version(name, bytes)?;
+        let built = check_contract_version(name, bytes)?;
         let sha256 = cache::sha256_hex(bytes);
         let (component, loaded_from) = match self.cache.lookup(&self.engine, &sha256) {
             Lookup::Hit(component) => (component, cache::Origin::Cached),
@@ -147,22 +164,18 @@ impl Host {
                 (compiled, origin)
             }
         };
-        let instance_pre =
-            self.linker
-                .instantiate_pre(&component)
-                .map_err(|source| LoadError::Link {
-                    name: name.into(),
-                    source,
-                })?;
-        let pre = ChaosrtPluginPre::new(instance_pre).map_err(|source| LoadError::Link {
+        let link = |source| LoadError::Link {
             name: name.into(),
             source,
-        })?;
+        };
+        let pre = self.linker.instantiate_pre(&component).map_err(link)?;
+        let exports = Exports::new(built.contract, &pre, built.discovers).map_err(link)?;
         let limits = Limits {
             timeout: Duration::from_secs(10),
             ..Limits::default()
         };
-        let (mut store, _, stdio) = self.store(name, Grants::default(), limits, log);
+        let (mut store, _, stdio) =
+            self.store(name, Grants::default(), Context::default(), limits, log);
         let described = guard(
             name,
             "metadata",
@@ -171,10 +184,7 @@ impl Host {
             &stdio,
             async |store| {
                 let instance = pre.instantiate_async(&mut *store).await?;
-                instance
-                    .chaosrt_plugin_plugin()
-                    .call_metadata(&mut *store)
-                    .await
+                exports.metadata(store, &instance).await
             },
         )
         .await
@@ -182,19 +192,24 @@ impl Host {
             name: name.into(),
             error: Box::new(error),
         })?;
-        let metadata = Metadata::try_from(described).map_err(|problem| LoadError::BadMetadata {
-            name: name.into(),
-            problem,
-        })?;
+        let metadata = described
+            .checked()
+            .map_err(|problem| LoadError::BadMetadata {
+                name: name.into(),
+                problem,
+            })?;
         check_filesystem_paths(name, &metadata.capabilities)?;
+        check_implemented(name, &metadata.capabilities)?;
         if loaded_from != cache::Origin::Cached {
             // Best effort: a cache that cannot be written only costs time.
             let _ = self.cache.store(&sha256, &component);
         }
         Ok(Plugin {
             pre,
+            exports,
             sha256,
             metadata,
+            contract: built.version,
             loaded_from,
         })
     }
@@ -209,11 +224,7 @@ impl Host {
         let name = plugin.metadata.name.as_str();
         let limits = call.limits;
         let (mut store, denials, stdio) =
-            self.store(name, call.grants.clone(), limits, log.clone());
-        let context = wit::Context {
-            configuration: call.configuration.to_string(),
-            secrets: call.secrets.to_string(),
-        };
+            self.store(name, call.grants.clone(), call.context, limits, log.clone());
         let result = guard(
             name,
             call.activity,
@@ -222,16 +233,16 @@ impl Host {
             &stdio,
             async |store| {
                 let instance = plugin.pre.instantiate_async(&mut *store).await?;
-                instance
-                    .chaosrt_plugin_plugin()
-                    .call_invoke(&mut *store, call.activity, call.arguments, &context)
+                plugin
+                    .exports
+                    .invoke(store, &instance, call.activity, call.arguments)
                     .await
             },
         )
         .await;
         stdio.forward(&log);
         let denied = denials.lock().unwrap().join("; ");
-        let at = |message: String| (name.to_string(), call.activity.to_string(), message);
+        let failed = |error| refusal(name, call.activity, &denied, error);
         match result? {
             Ok(output) if output.len() > limits.output_bytes => Err(CallError::BadOutput {
                 plugin: name.into(),
@@ -250,38 +261,46 @@ impl Host {
                     detail: format!("not JSON: {e}"),
                 }),
             },
-            // A refusal the host recorded explains the failure better than whatever the guest made of
-            // wasi-http's bare "request denied".
-            Err(_) if !denied.is_empty() => {
-                let (plugin, activity, message) = at(denied);
-                Err(CallError::Denied {
-                    plugin,
-                    activity,
-                    message,
-                })
-            }
-            Err(wit::Error::Denied(message)) => {
-                let (plugin, activity, message) = at(message);
-                Err(CallError::Denied {
-                    plugin,
-                    activity,
-                    message,
-                })
-            }
-            Err(wit::Error::UnknownActivity(_)) => Err(CallError::UnknownActivity {
-                plugin: name.into(),
-                activity: call.activity.into(),
-            }),
-            Err(wit::Error::InvalidArguments(message)) => {
-                let (plugin, activity, message) = at(message);
-                Err(CallError::InvalidArguments {
-                    plugin,
-                    activity,
-                    message,
-                })
-            }
-            Err(wit::Error::Failed(message)) => Err(CallError::Failed { message }),
+            Err(error) => Err(failed(error)),
         }
+    }
+
+    /// Asks a plugin that exports `discovery` what it could act on, in a fresh sandbox with
+    /// `grants` and `limits` like an activity call; `None` for a plugin without it. What it reports
+    /// is bounded and escaped ([`Discovered::check`]).
+    pub async fn discover(
+        &self,
+        plugin: &Plugin,
+        grants: Grants,
+        context: Context,
+        limits: Limits,
+        log: LogSink,
+    ) -> Option<Result<Discovered, CallError>> {
+        if !plugin.discovers() {
+            return None;
+        }
+        let name = plugin.metadata.name.as_str();
+        let (mut store, denials, stdio) = self.store(name, grants, context, limits, log.clone());
+        let result = guard(
+            name,
+            "discover",
+            limits,
+            &mut store,
+            &stdio,
+            async |store| {
+                let instance = plugin.pre.instantiate_async(&mut *store).await?;
+                plugin.exports.discover(store, &instance).await
+            },
+        )
+        .await;
+        stdio.forward(&log);
+        let denied = denials.lock().unwrap().join("; ");
+        Some(match result {
+            Err(error) => Err(error),
+            Ok(None) => Ok(Discovered::default()),
+            Ok(Some(Ok(reported))) => Ok(Discovered::check(reported)),
+            Ok(Some(Err(error))) => Err(refusal(name, "discover", &denied, error)),
+        })
     }
 
     /// A fresh store for one call, with the sandbox built from `grants` only.
@@ -289,6 +308,7 @@ impl Host {
         &self,
         plugin: &str,
         grants: Grants,
+        context: Context,
         limits: Limits,
         log: LogSink,
     ) -> (Store<CallState>, Denials, Stdio) {
@@ -298,6 +318,19 @@ impl Host {
         };
         let mut wasi = WasiCtx::builder();
         wasi.stdout(stdio.out.clone()).stderr(stdio.err.clone());
+        // The call's clock starts now, and its timeout (started just after) fires no earlier than
+        // `deadline` on it.
+        let clock = CallClock {
+            start: Instant::now(),
+        };
+        let deadline = clock.at(limits.timeout);
+        wasi.monotonic_clock(clock);
+        // Only the granted variables, and only those set (as text) in chaosrt's own environment.
+        for name in &grants.env {
+            if let Ok(value) = std::env::var(name) {
+                wasi.env(name, value);
+            }
+        }
         let mut dir_errors = Vec::new();
         for dir in &grants.dirs {
             let perms = if dir.writable {
@@ -317,6 +350,8 @@ impl Host {
         );
         let state = CallState {
             wasi: wasi.build(),
+            context,
+            deadline,
             table: ResourceTable::new(),
             http: Default::default(),
             gate: HttpGate {
@@ -423,12 +458,47 @@ async fn guard<T>(
     })
 }
 
+/// The failure of a call whose plugin returned `error`. A refusal the host recorded explains it
+/// better than whatever the guest made of wasi-http's bare "request denied".
+fn refusal(plugin: &str, activity: &str, denied: &str, error: PluginError) -> CallError {
+    let (plugin, activity) = (plugin.to_string(), activity.to_string());
+    match error {
+        _ if !denied.is_empty() => CallError::Denied {
+            plugin,
+            activity,
+            message: denied.to_string(),
+        },
+        PluginError::Denied(message) => CallError::Denied {
+            plugin,
+            activity,
+            message,
+        },
+        PluginError::UnknownActivity(_) => CallError::UnknownActivity { plugin, activity },
+        PluginError::InvalidArguments(message) => CallError::InvalidArguments {
+            plugin,
+            activity,
+            message,
+        },
+        PluginError::Failed(message) => CallError::Failed { message },
+    }
+}
+
+/// What a component's exports say it was built for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Built {
+    contract: Contract,
+    /// The version its `chaosrt:plugin/plugin` export names.
+    version: String,
+    /// Whether it exports `chaosrt:plugin/discovery` too.
+    discovers: bool,
+}
+
 /// Refuses, before anything is compiled, bytes that are too large, not WebAssembly, a core module
-/// rather than a component, or a component that does not export the plugin interface in this
-/// contract version (naming the version it was built for). Only the top level's sections are read:
-/// nested modules and components are skipped whole, so this takes microseconds even for a large
-/// component.
-fn check_contract_version(name: &str, bytes: &[u8]) -> Result<(), LoadError> {
+/// rather than a component, or a component that does not export the plugin interface in a contract
+/// version this host accepts (naming the version it was built for and the supported range). Only
+/// the top level's sections are read: nested modules and components are skipped whole, so this
+/// takes microseconds even for a large component.
+fn check_contract_version(name: &str, bytes: &[u8]) -> Result<Built, LoadError> {
     use wasmparser::{Chunk, Encoding, Parser, Payload};
     if bytes.len() > MAX_COMPONENT_BYTES {
         return Err(LoadError::too_large(name, bytes.len() as u64));
@@ -475,25 +545,72 @@ fn check_contract_version(name: &str, bytes: &[u8]) -> Result<(), LoadError> {
             _ => {}
         }
     }
-    let prefix = format!("{PLUGIN_INTERFACE}@");
-    let mut found = None;
-    for export in exports {
-        if let Some(version) = export.strip_prefix(&prefix) {
-            if version == CONTRACT_VERSION {
-                return Ok(());
-            }
-            found = Some(version.to_string());
-        } else if export == PLUGIN_INTERFACE {
-            found = Some("(unversioned)".to_string());
+    // The version an export of `interface` names: `Some(None)` for an unversioned one.
+    let version_of = |interface: &str| {
+        let prefix = format!("{interface}@");
+        exports
+            .iter()
+            .find_map(|export| match export.strip_prefix(&prefix) {
+                Some(version) => Some(Some(version.to_string())),
+                None if *export == interface => Some(None),
+                None => None,
+            })
+    };
+    let unsupported = |found: Option<String>| LoadError::UnsupportedVersion {
+        name: name.into(),
+        found: crate::escape::escape(&found.unwrap_or_else(|| "(unversioned)".into())).into_owned(),
+    };
+    let Some(version) = version_of(PLUGIN_INTERFACE) else {
+        return Err(LoadError::NotAPlugin { name: name.into() });
+    };
+    let contract = version
+        .as_deref()
+        .and_then(Contract::for_version)
+        .ok_or_else(|| unsupported(version.clone()))?;
+    let version = version.unwrap_or_default();
+    let discovers = match version_of(DISCOVERY_INTERFACE) {
+        None => false,
+        Some(Some(v))
+            if contract == Contract::V0_2 && Contract::for_version(&v) == Some(contract) =>
+        {
+            true
+        }
+        Some(other) => {
+            return Err(LoadError::MixedVersions {
+                name: name.into(),
+                interface: crate::escape::escape(&match other {
+                    Some(v) => format!("{DISCOVERY_INTERFACE}@{v}"),
+                    None => DISCOVERY_INTERFACE.to_string(),
+                })
+                .into_owned(),
+                version,
+            });
+        }
+    };
+    Ok(Built {
+        contract,
+        version,
+        discovers,
+    })
+}
+
+/// Refuses a plugin asking for a capability this host does not implement, rather than let it be
+/// shown as granted: Kubernetes access, until the host proxies the Kubernetes API.
+fn check_implemented(name: &str, capabilities: &[Capability]) -> Result<(), LoadError> {
+    for capability in capabilities {
+        if let Capability::Kubernetes {
+            namespaces,
+            resources,
+            verbs,
+        } = capability
+        {
+            return Err(LoadError::Kubernetes {
+                name: name.into(),
+                scope: policy::kubernetes_scope(namespaces, resources, verbs),
+            });
         }
     }
-    match found {
-        Some(found) => Err(LoadError::UnsupportedVersion {
-            name: name.into(),
-            found,
-        }),
-        None => Err(LoadError::NotAPlugin { name: name.into() }),
-    }
+    Ok(())
 }
 
 /// Why a filesystem capability's path is refused, if it is: it must be `.` (the run's working

@@ -1,25 +1,142 @@
 //! What a plugin may touch: capabilities it asks for and grants it is given.
 //!
 //! Nothing is allowed unless granted. Grants are checked by the host before any I/O starts: outbound
-//! HTTP by origin (scheme, host and port all must match), files by preopened directory.
+//! HTTP by origin (scheme, host and port all must match), files by preopened directory, environment
+//! variables by name (the others are not in the sandbox at all).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::PathBuf;
 
-/// A capability as a plugin requests it and as a manifest records a grant of it.
+/// A capability as a plugin requests it and as a manifest records a grant of it: one type for every
+/// contract version (each version's bindings convert into it at the edge).
+///
+/// Manifests written by chaosrt before contract 0.2 recorded `http` (`*` for "the `url` argument")
+/// and `filesystem` with `writable`; they still read, as what 0.1.0 plugins are converted to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(tag = "kind", rename_all = "kebab-case", try_from = "Recorded")]
 pub enum Capability {
-    /// Outbound HTTP to an origin `scheme://host[:port]`, or `*` for "the URL each call names".
-    Http { origin: String },
+    /// Outbound HTTP(S) to one origin `scheme://host[:port]`.
+    HttpOrigin { origin: String },
+    /// Outbound HTTP(S) to the origin of the URL each call names in the argument `argument`, as the
+    /// operator wrote it (see `engine::grants`).
+    HttpArgument { argument: String },
     /// Files below `path` (`.` is the run's working directory).
-    Filesystem { path: String, writable: bool },
-    /// Kubernetes API objects, proxied by the host.
+    Filesystem { path: String, access: Access },
+    /// One environment variable of the host, by name.
+    Environment { name: String },
+    /// Kubernetes API requests. Not implemented yet: a plugin asking for it is refused at load.
     Kubernetes {
-        resource: String,
+        namespaces: Vec<String>,
+        resources: Vec<String>,
         verbs: Vec<String>,
     },
+}
+
+/// How a granted directory may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+impl Access {
+    pub fn writable(self) -> bool {
+        self == Access::ReadWrite
+    }
+}
+
+/// A capability as a manifest may record it: today's forms and those of chaosrt before contract 0.2.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+enum Recorded {
+    HttpOrigin {
+        origin: String,
+    },
+    HttpArgument {
+        argument: String,
+    },
+    Filesystem {
+        path: String,
+        access: Option<Access>,
+        /// Before 0.2.
+        writable: Option<bool>,
+    },
+    Environment {
+        name: String,
+    },
+    Kubernetes {
+        #[serde(default)]
+        namespaces: Option<Vec<String>>,
+        #[serde(default)]
+        resources: Option<Vec<String>>,
+        /// Before 0.2: one resource, any namespace.
+        #[serde(default)]
+        resource: Option<String>,
+        verbs: Vec<String>,
+    },
+    /// Before 0.2: an origin, or `*` for the `url` argument.
+    Http {
+        origin: String,
+    },
+}
+
+impl TryFrom<Recorded> for Capability {
+    type Error = String;
+
+    fn try_from(recorded: Recorded) -> Result<Capability, String> {
+        Ok(match recorded {
+            Recorded::Http { origin } if origin == "*" => Capability::HttpArgument {
+                argument: "url".into(),
+            },
+            Recorded::Http { origin } | Recorded::HttpOrigin { origin } => {
+                Capability::HttpOrigin { origin }
+            }
+            Recorded::HttpArgument { argument } => Capability::HttpArgument { argument },
+            Recorded::Filesystem {
+                path,
+                access,
+                writable,
+            } => {
+                let access = match (access, writable) {
+                    (Some(access), None) => access,
+                    (None, Some(true)) => Access::ReadWrite,
+                    (None, Some(false)) => Access::ReadOnly,
+                    _ => {
+                        return Err(
+                            "a filesystem grant needs exactly one of `access`, `writable`".into(),
+                        );
+                    }
+                };
+                Capability::Filesystem { path, access }
+            }
+            Recorded::Environment { name } => Capability::Environment { name },
+            Recorded::Kubernetes {
+                namespaces,
+                resources,
+                resource,
+                verbs,
+            } => {
+                let (namespaces, resources) = match (namespaces, resources, resource) {
+                    (Some(n), Some(r), None) => (n, r),
+                    (None, None, Some(r)) => (vec!["*".into()], vec![r]),
+                    _ => {
+                        return Err(
+                            "a kubernetes grant needs `namespaces` and `resources` (or, as before \
+                             0.2, one `resource`)"
+                                .into(),
+                        );
+                    }
+                };
+                Capability::Kubernetes {
+                    namespaces,
+                    resources,
+                    verbs,
+                }
+            }
+        })
+    }
 }
 
 impl fmt::Display for Capability {
@@ -27,12 +144,17 @@ impl fmt::Display for Capability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use crate::escape::escape;
         match self {
-            Capability::Http { origin } if origin == "*" => {
-                write!(f, "http: the URL each activity names")
-            }
-            Capability::Http { origin } => write!(f, "http: {}", escape(origin)),
-            Capability::Filesystem { path, writable } => {
-                let mode = if *writable { "read-write" } else { "read-only" };
+            Capability::HttpOrigin { origin } => write!(f, "http: {}", escape(origin)),
+            Capability::HttpArgument { argument } => write!(
+                f,
+                "http: the URL each activity names in its argument '{}'",
+                escape(argument)
+            ),
+            Capability::Filesystem { path, access } => {
+                let mode = match access {
+                    Access::ReadOnly => "read-only",
+                    Access::ReadWrite => "read-write",
+                };
                 let path = if path == "." {
                     "the run's working directory".into()
                 } else {
@@ -40,16 +162,49 @@ impl fmt::Display for Capability {
                 };
                 write!(f, "filesystem: {path} ({mode})")
             }
-            Capability::Kubernetes { resource, verbs } => {
+            Capability::Environment { name } => {
                 write!(
                     f,
-                    "kubernetes: {} ({})",
-                    escape(resource),
-                    escape(&verbs.join(", "))
+                    "environment: the variable {} of this machine",
+                    escape(name)
                 )
             }
+            Capability::Kubernetes {
+                namespaces,
+                resources,
+                verbs,
+            } => write!(
+                f,
+                "kubernetes: {}",
+                kubernetes_scope(namespaces, resources, verbs)
+            ),
         }
     }
+}
+
+/// `namespaces a, b; resources pods; verbs list, delete`, escaped: what a Kubernetes capability
+/// covers, for the consent prompt and for the refusal of it.
+pub fn kubernetes_scope(namespaces: &[String], resources: &[String], verbs: &[String]) -> String {
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            return "none".to_string();
+        }
+        let shown: Vec<String> = items
+            .iter()
+            .map(|item| match item.as_str() {
+                "" => "(cluster-scoped)".to_string(),
+                "*" => "* (all)".to_string(),
+                item => crate::escape::escape(item).into_owned(),
+            })
+            .collect();
+        shown.join(", ")
+    };
+    format!(
+        "namespaces {}; resources {}; verbs {}",
+        list(namespaces),
+        list(resources),
+        list(verbs)
+    )
 }
 
 /// An HTTP origin: what an outbound-HTTP grant names. Compared whole, so a grant for
@@ -132,6 +287,8 @@ pub struct Grants {
     /// Granted HTTPS origins whose certificates are not verified (`verify_tls: false`).
     pub insecure_tls: Vec<Origin>,
     pub dirs: Vec<DirGrant>,
+    /// Environment variables of the host the call may see, by name (only those that are set).
+    pub env: Vec<String>,
 }
 
 impl Grants {
@@ -152,6 +309,73 @@ mod tests {
 
     fn origin(s: &str) -> Origin {
         Origin::parse(s).unwrap()
+    }
+
+    #[test]
+    fn recorded_capabilities_read_in_both_forms_and_refuse_the_ambiguous() {
+        let read = |text: &str| serde_json::from_str::<Capability>(text);
+        for (text, expected) in [
+            (
+                r#"{"kind":"environment","name":"HOME"}"#,
+                Capability::Environment {
+                    name: "HOME".into(),
+                },
+            ),
+            (
+                r#"{"kind":"filesystem","path":"/srv","access":"read-only"}"#,
+                Capability::Filesystem {
+                    path: "/srv".into(),
+                    access: Access::ReadOnly,
+                },
+            ),
+            (
+                r#"{"kind":"kubernetes","resource":"pods","verbs":["list"]}"#,
+                Capability::Kubernetes {
+                    namespaces: vec!["*".into()],
+                    resources: vec!["pods".into()],
+                    verbs: vec!["list".into()],
+                },
+            ),
+        ] {
+            assert_eq!(read(text).unwrap(), expected, "{text}");
+            assert_eq!(
+                read(&serde_json::to_string(&expected).unwrap()).unwrap(),
+                expected
+            );
+        }
+        for refused in [
+            r#"{"kind":"filesystem","path":".","access":"read-only","writable":true}"#,
+            r#"{"kind":"filesystem","path":"."}"#,
+            r#"{"kind":"environment","name":"HOME","extra":1}"#,
+            r#"{"kind":"telepathy"}"#,
+        ] {
+            assert!(read(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn capabilities_are_shown_escaped() {
+        let shown = |c: Capability| c.to_string();
+        assert_eq!(
+            shown(Capability::HttpArgument {
+                argument: "url".into()
+            }),
+            "http: the URL each activity names in its argument 'url'"
+        );
+        assert_eq!(
+            shown(Capability::Environment {
+                name: "A\x1bB".into()
+            }),
+            "environment: the variable A\\x1bB of this machine"
+        );
+        assert_eq!(
+            shown(Capability::Kubernetes {
+                namespaces: vec!["default".into(), "".into()],
+                resources: vec!["pods".into()],
+                verbs: vec![]
+            }),
+            "kubernetes: namespaces default, (cluster-scoped); resources pods; verbs none"
+        );
     }
 
     #[test]

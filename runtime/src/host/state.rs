@@ -1,17 +1,56 @@
-//! Per-call store state: the WASI context built from grants, the HTTP gate, limits and captured logs.
+//! Per-call store state: the WASI context built from grants, the HTTP gate, limits, captured logs and
+//! what the call may learn from the host.
 //!
 //! One `CallState` lives in one `Store` for exactly one activity call, then is thrown away, so nothing a
-//! plugin did in one call (or a trap it hit) can leak into the next.
+//! plugin did in one call (or a trap it hit) can leak into the next. The host interfaces of every
+//! contract version are implemented here on the same state, so a 0.1.0 plugin's `log` and a 0.2
+//! plugin's `log` and `context` serve the same data.
 
-use super::bindings::{Level, chaosrt::plugin::log};
+use super::bindings::{v0_1, v0_2};
 use super::policy::{Grants, Origin};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
+/// The level of a plugin's log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Debug,
+    Info,
+    Warning,
+    Error,
+}
+
 /// Where plugin log lines (and captured stdout/stderr) go: the run's console log.
 pub type LogSink = Arc<dyn Fn(Level, &str) + Send + Sync>;
+
+/// What one call may learn from the host: contract 0.2's `context` functions, and the `context`
+/// record of 0.1.0 (configuration and secrets only).
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The experiment's resolved configuration, a JSON object as text.
+    pub configuration: String,
+    /// The secrets given to this call, `{scope: {key: value}}` as JSON text.
+    pub secrets: String,
+    /// The activity's name in the experiment.
+    pub activity_name: String,
+    /// The run's identifier.
+    pub run_id: String,
+}
+
+impl Default for Context {
+    /// What a call outside a run learns (`metadata`, `discover`): empty objects and names.
+    fn default() -> Self {
+        Context {
+            configuration: "{}".into(),
+            secrets: "{}".into(),
+            activity_name: String::new(),
+            run_id: String::new(),
+        }
+    }
+}
 
 /// The state behind one activity call.
 pub struct CallState {
@@ -21,6 +60,33 @@ pub struct CallState {
     pub(super) gate: HttpGate,
     pub(super) limits: MemoryCap,
     pub(super) log: LogSink,
+    pub(super) context: Context,
+    /// When the call's timeout fires, in nanoseconds of the call's monotonic clock ([`CallClock`]).
+    pub(super) deadline: u64,
+}
+
+/// The monotonic clock a call sees through `wasi:clocks/monotonic-clock`: nanoseconds since its
+/// store was made. The host makes it, rather than taking wasmtime-wasi's, so that it knows which
+/// instant of that clock the call's deadline is.
+pub struct CallClock {
+    pub(super) start: Instant,
+}
+
+impl CallClock {
+    /// The instant of this clock `after` its start.
+    pub fn at(&self, after: Duration) -> u64 {
+        u64::try_from(after.as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+impl wasmtime_wasi::HostMonotonicClock for CallClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+
+    fn now(&self) -> u64 {
+        self.at(self.start.elapsed())
+    }
 }
 
 impl WasiView for CallState {
@@ -42,11 +108,64 @@ impl WasiHttpView for CallState {
     }
 }
 
-impl log::Host for CallState {
-    fn log(&mut self, level: Level, message: String) {
-        (self.log)(level, &message);
+impl v0_2::log::Host for CallState {
+    fn log(&mut self, level: v0_2::log::Level, message: String) {
+        (self.log)(level.into(), &message);
     }
 }
+
+impl v0_1::log::Host for CallState {
+    fn log(&mut self, level: v0_1::log::Level, message: String) {
+        (self.log)(level.into(), &message);
+    }
+}
+
+impl v0_2::context::Host for CallState {
+    fn configuration(&mut self) -> String {
+        self.context.configuration.clone()
+    }
+
+    fn secrets(&mut self) -> String {
+        self.context.secrets.clone()
+    }
+
+    fn activity_name(&mut self) -> String {
+        self.context.activity_name.clone()
+    }
+
+    fn run_id(&mut self) -> String {
+        self.context.run_id.clone()
+    }
+
+    fn deadline(&mut self) -> u64 {
+        self.deadline
+    }
+}
+
+/// The Kubernetes interface links, so that a plugin importing it loads far enough to be told why it
+/// is refused, but nothing is implemented: a plugin that asks for the capability is refused at
+/// load, and one that imports the interface without asking is denied every request.
+impl v0_2::kubernetes::Host for CallState {
+    fn send(
+        &mut self,
+        request: v0_2::kubernetes::Request,
+    ) -> Result<v0_2::kubernetes::Response, v0_2::kubernetes::Error> {
+        let what = format!(
+            "{} {}",
+            crate::escape::escape(&request.verb),
+            crate::escape::escape(&request.resource)
+        );
+        let message = format!(
+            "plugin '{}' is not granted Kubernetes access ({what}), and this chaosrt does not \
+             implement the Kubernetes API yet",
+            self.gate.plugin
+        );
+        self.gate.denials.lock().unwrap().push(message.clone());
+        Err(v0_2::kubernetes::Error::Denied(message))
+    }
+}
+
+impl v0_2::types::Host for CallState {}
 
 /// Refusals recorded during a call, so the host's error can say what was refused and how to grant it;
 /// the guest itself only sees wasi-http's bare `HTTP-request-denied`.
@@ -73,8 +192,9 @@ impl WasiHttpHooks for HttpGate {
                 .map(|o| o.to_string())
                 .unwrap_or_else(|| request.uri().to_string());
             self.denials.lock().unwrap().push(format!(
-                "plugin '{}' is not granted outbound HTTP to {target}; grant it with the capability \
-                 `http: {target}` (built-in http calls may reach only the URL the activity names)",
+                "plugin '{}' is not granted outbound HTTP to {target}; it needs the capability \
+                 `http-origin: {target}` (built-in http calls may reach only the URL the activity \
+                 names)",
                 self.plugin
             ));
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });

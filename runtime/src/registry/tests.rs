@@ -1,6 +1,7 @@
 //! The store on disk: atomic installs, refused reinstalls, broken entries kept to themselves.
 
 use super::*;
+use crate::host::Access;
 use crate::private_fs::tests::{mode, with_umask_000};
 
 fn manifest(name: &str, version: &str, bytes: &[u8]) -> Manifest {
@@ -11,7 +12,7 @@ fn manifest(name: &str, version: &str, bytes: &[u8]) -> Manifest {
         sha256: sha256_hex(bytes),
         granted: vec![Capability::Filesystem {
             path: ".".into(),
-            writable: false,
+            access: Access::ReadOnly,
         }],
         source: "test".into(),
     }
@@ -110,7 +111,7 @@ fn relative_filesystem_grants_are_refused_at_install_and_at_load() {
     let mut bad = manifest("p", "1.0.0", b"one");
     bad.granted = vec![Capability::Filesystem {
         path: "..".into(),
-        writable: true,
+        access: Access::ReadWrite,
     }];
     let err = registry.install(b"one", &bad, false).unwrap_err();
     assert!(
@@ -181,4 +182,46 @@ fn the_newest_version_is_the_highest_semantic_version() {
     }
     let entry = registry.find("p", None).unwrap();
     assert_eq!(entry.manifest.unwrap().version, "0.10.0");
+}
+
+/// Manifests written by chaosrt before contract 0.2 recorded 0.1.0's capabilities: they still read,
+/// as what the host converts 0.1.0 plugins' requests to, so installed plugins keep their grants.
+#[test]
+fn a_manifest_written_before_contract_0_2_keeps_its_grants() {
+    let (_tmp, registry) = registry();
+    let (_, dir) = registry
+        .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+        .unwrap();
+    let old = serde_json::json!({
+        "name": "p", "version": "1.0.0", "description": "d", "sha256": sha256_hex(b"one"),
+        "source": "test",
+        "granted": [
+            {"kind": "http", "origin": "*"},
+            {"kind": "http", "origin": "https://api.example.com"},
+            {"kind": "filesystem", "path": ".", "writable": true},
+        ],
+    });
+    std::fs::write(dir.join(MANIFEST), old.to_string()).unwrap();
+    let granted = registry.find("p", None).unwrap().manifest.unwrap().granted;
+    assert_eq!(
+        granted,
+        [
+            Capability::HttpArgument {
+                argument: "url".into()
+            },
+            Capability::HttpOrigin {
+                origin: "https://api.example.com".into()
+            },
+            Capability::Filesystem {
+                path: ".".into(),
+                access: Access::ReadWrite
+            },
+        ]
+    );
+    // Written back, they take today's form.
+    let text = serde_json::to_string(&granted).unwrap();
+    assert_eq!(
+        text,
+        r#"[{"kind":"http-argument","argument":"url"},{"kind":"http-origin","origin":"https://api.example.com"},{"kind":"filesystem","path":".","access":"read-write"}]"#
+    );
 }

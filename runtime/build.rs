@@ -1,0 +1,137 @@
+//! Derives the plugin contract versions this chaosrt accepts from the WIT it is built from, so they
+//! are never copied by hand (wit/README.md, "Versions the host accepts"):
+//!
+//! - the current version is the one every `wit/*.wit` file declares (`package chaosrt:plugin@X;`); files
+//!   that disagree fail the build, since the host would otherwise speak a contract nobody wrote;
+//! - the frozen versions are the names of `wit/deps/chaosrt-plugin@X/`, each of whose files must
+//!   declare that version.
+//!
+//! They are written to `$OUT_DIR/contract.rs` as constants, included by `src/host/bindings/mod.rs`.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+const PACKAGE: &str = "chaosrt:plugin";
+
+fn main() {
+    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+    println!("cargo:rerun-if-changed={}", wit.display());
+    println!("cargo:rerun-if-changed={}", wit.join("deps").display());
+
+    let current = declared_version(&wit);
+    let mut frozen = Vec::new();
+    let prefix = format!("{}@", PACKAGE.replace(':', "-"));
+    for entry in read_dir(&wit.join("deps")) {
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(version) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        println!("cargo:rerun-if-changed={}", entry.display());
+        check_semver(&entry, version);
+        let declared = declared_version(&entry);
+        assert!(
+            declared == version,
+            "{} is named for {PACKAGE}@{version} but its files declare {PACKAGE}@{declared}",
+            entry.display()
+        );
+        assert!(
+            version != current,
+            "{PACKAGE}@{version} is both the current contract (wit/*.wit) and frozen ({}); bump the \
+             version in wit/*.wit after freezing it",
+            entry.display()
+        );
+        frozen.push(version.to_string());
+    }
+    frozen.sort_by_key(|v| std::cmp::Reverse(numbers(v)));
+
+    let mut out = String::new();
+    let (major, minor, patch) = numbers(&current);
+    writeln!(
+        out,
+        "/// The contract version of `wit/` (every file declares `{PACKAGE}@{current}`).\n\
+         pub const CONTRACT_VERSION: &str = {current:?};\n\
+         /// [`CONTRACT_VERSION`] as numbers.\n\
+         pub const CONTRACT: (u64, u64, u64) = ({major}, {minor}, {patch});\n\
+         /// The frozen versions still served, newest first: the directories \
+         `wit/deps/{prefix}X/`.\n\
+         pub const FROZEN_VERSIONS: &[&str] = &{frozen:?};"
+    )
+    .unwrap();
+    let dest = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("contract.rs");
+    std::fs::write(&dest, out).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
+}
+
+/// The `chaosrt:plugin` version every `.wit` file directly in `dir` declares.
+fn declared_version(dir: &Path) -> String {
+    let mut found: Vec<(PathBuf, String)> = Vec::new();
+    for file in read_dir(dir) {
+        if file.extension().is_none_or(|e| e != "wit") || !file.is_file() {
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let version = text
+            .lines()
+            .map(str::trim)
+            .find_map(|line| line.strip_prefix("package "))
+            .and_then(|decl| decl.trim_end_matches(';').trim().strip_prefix(PACKAGE))
+            .and_then(|rest| rest.strip_prefix('@'))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} does not declare `package {PACKAGE}@VERSION;` (every contract file must, so \
+                     that they can be checked to agree)",
+                    file.display()
+                )
+            });
+        check_semver(&file, version);
+        found.push((file, version.to_string()));
+    }
+    let Some((_, first)) = found.first() else {
+        panic!("{} holds no .wit file", dir.display());
+    };
+    if found.iter().any(|(_, v)| v != first) {
+        let listed: Vec<String> = found
+            .iter()
+            .map(|(f, v)| format!("{} declares {PACKAGE}@{v}", f.display()))
+            .collect();
+        panic!(
+            "the contract files disagree on the version: {}",
+            listed.join("; ")
+        );
+    }
+    first.clone()
+}
+
+/// `MAJOR.MINOR.PATCH`, plain numbers: what a released contract version is.
+fn check_semver(at: &Path, version: &str) {
+    let parts: Vec<&str> = version.split('.').collect();
+    let plain = |p: &&str| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && (p.len() == 1 || !p.starts_with('0'))
+    };
+    assert!(
+        parts.len() == 3 && parts.iter().all(plain),
+        "{}: `{version}` is not a contract version (MAJOR.MINOR.PATCH)",
+        at.display()
+    );
+}
+
+fn numbers(version: &str) -> (u64, u64, u64) {
+    let mut parts = version.split('.').map(|p| p.parse::<u64>().unwrap());
+    (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    )
+}
+
+/// The entries of `dir`, sorted.
+fn read_dir(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    entries
+}
