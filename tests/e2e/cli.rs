@@ -90,12 +90,7 @@ fn syntax_errors_name_the_line_and_column() {
         "{\n  \"title\": \"t\",,\n}",
     )
     .unwrap();
-    let out = scratch
-        .chaosrt()
-        .args(["run", "bad.json"])
-        .output()
-        .unwrap();
-    let outcome = Outcome::new(out, scratch.run_dir().join("journal.json"));
+    let outcome = scratch.outcome(scratch.chaosrt().args(["run", "bad.json"]));
     assert_eq!(outcome.code, 1);
     assert!(
         outcome.stderr.contains("bad.json:2:16: invalid JSON"),
@@ -128,14 +123,7 @@ fn a_second_run_loads_compiled_components_from_the_cache() {
                                  "arguments": {"path": "present"}}}]
     });
     std::fs::write(scratch.run_dir().join("e.json"), experiment.to_string()).unwrap();
-    let run = || {
-        let out = scratch
-            .chaosrt()
-            .args(["--verbose", "run", "e.json"])
-            .output()
-            .unwrap();
-        Outcome::new(out, scratch.run_dir().join("journal.json"))
-    };
+    let run = || scratch.outcome(scratch.chaosrt().args(["--verbose", "run", "e.json"]));
     let first = run();
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(
@@ -182,12 +170,7 @@ fn an_experiment_is_loaded_from_a_url() {
         "application/json",
         r#"{"title": "from a url", "description": "d", "method": []}"#,
     );
-    let out = scratch
-        .chaosrt()
-        .args(["run", &server.url()])
-        .output()
-        .unwrap();
-    let outcome = Outcome::new(out, scratch.run_dir().join("journal.json"));
+    let outcome = scratch.outcome(scratch.chaosrt().args(["run", &server.url()]));
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     outcome.assert_line("INFO Running experiment: from a url");
     assert_eq!(

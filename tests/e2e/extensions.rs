@@ -2,7 +2,7 @@
 //! assertions in the method, retry-until-met for hypothesis probes, secrets masked everywhere,
 //! `discover`/`init`, and the settings file.
 
-use crate::support::{Outcome, Scratch, StatusServer, assert_ok, read_json};
+use crate::support::{Scratch, StatusServer, assert_ok, read_json};
 use serde_json::{Value, json};
 
 fn process(kind: &str, name: &str, path: &str, arguments: Value) -> Value {
@@ -112,12 +112,11 @@ fn secrets_never_reach_the_log_or_the_journal() {
         experiment.to_string(),
     )
     .unwrap();
-    let output = scratch
-        .chaosrt()
-        .args(["--verbose", "run", "experiment.json"])
-        .output()
-        .unwrap();
-    let outcome = Outcome::new(output, scratch.run_dir().join("journal.json"));
+    let outcome = scratch.outcome(
+        scratch
+            .chaosrt()
+            .args(["--verbose", "run", "experiment.json"]),
+    );
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     let journal_text = std::fs::read_to_string(scratch.run_dir().join("journal.json")).unwrap();
     assert!(!journal_text.contains("s3cr3t-t0ken"), "{journal_text}");
@@ -206,16 +205,15 @@ fn the_settings_file_sets_the_rollback_strategy_and_the_flag_wins() {
     });
     std::fs::write(scratch.run_dir().join("e.json"), experiment.to_string()).unwrap();
     let run = |extra: &[&str]| {
-        let out = scratch
-            .chaosrt()
-            .arg("--settings")
-            .arg(&settings)
-            .arg("run")
-            .args(extra)
-            .arg("e.json")
-            .output()
-            .unwrap();
-        Outcome::new(out, scratch.run_dir().join("journal.json"))
+        scratch.outcome(
+            scratch
+                .chaosrt()
+                .arg("--settings")
+                .arg(&settings)
+                .arg("run")
+                .args(extra)
+                .arg("e.json"),
+        )
     };
     let never = run(&[]);
     assert_eq!(never.code, 0, "{}", never.stderr);

@@ -368,7 +368,7 @@ fn a_relative_directory_grant_is_refused_when_loaded() {
 }
 
 #[test]
-fn plugin_list_skips_a_broken_plugin_and_shows_the_others() {
+fn plugin_list_and_discover_skip_a_broken_plugin_and_show_the_others() {
     let store = Store::new();
     store.install(ESCAPE);
     store.install(FETCH);
@@ -406,6 +406,24 @@ fn plugin_list_skips_a_broken_plugin_and_shows_the_others() {
     assert!(
         !out.contains("broken") && !out.lines().any(|l| l.starts_with("fetch")),
         "{out}"
+    );
+
+    let discovered = store.chaosrt(&["discover"]);
+    let err = stderr(&discovered);
+    assert!(discovered.status.success(), "{err}");
+    assert!(err.contains("Skipping plugin 'broken' 0.1.0"), "{err}");
+    assert!(err.contains("Skipping plugin 'fetch' 0.1.0"), "{err}");
+    let discovery = read_json(store.scratch.run_dir().join("discovery.json"));
+    let plugins: Vec<&str> = discovery["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["mod"].as_str())
+        .collect();
+    assert!(plugins.contains(&"escape"), "{discovery:#}");
+    assert!(
+        !plugins.contains(&"broken") && !plugins.contains(&"fetch"),
+        "{discovery:#}"
     );
 }
 

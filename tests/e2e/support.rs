@@ -53,14 +53,15 @@ impl Scratch {
     pub fn run_with(&self, experiment: &Value, extra: &[&str]) -> Outcome {
         let path = self.run_dir().join("experiment.json");
         std::fs::write(&path, serde_json::to_string_pretty(experiment).unwrap()).unwrap();
-        let output = self
-            .chaosrt()
-            .arg("run")
-            .args(extra)
-            .arg("experiment.json")
-            .output()
-            .unwrap();
-        Outcome::new(output, self.run_dir().join("journal.json"))
+        self.outcome(self.chaosrt().arg("run").args(extra).arg("experiment.json"))
+    }
+
+    /// Runs `command` (a [`Scratch::chaosrt`]) and reads what it did, the journal from the run dir.
+    pub fn outcome(&self, command: &mut Command) -> Outcome {
+        Outcome::new(
+            command.output().unwrap(),
+            self.run_dir().join("journal.json"),
+        )
     }
 
     /// Installs a test component, granting what it asks for.
@@ -114,6 +115,22 @@ impl Outcome {
                 Some(format!("{level} {message}"))
             })
             .collect()
+    }
+
+    /// The journal of a run that completed although its method's run `index` failed (a failed
+    /// activity does not fail the experiment), with that run.
+    #[track_caller]
+    pub fn completed_despite_failed_run(&self, index: usize) -> (Value, Value) {
+        assert_eq!(
+            self.code, 0,
+            "a failed activity leaves the run completed:\n{}",
+            self.stderr
+        );
+        let journal = self.journal();
+        assert_eq!(journal["status"], "completed");
+        let run = journal["run"][index].clone();
+        assert_eq!(run["status"], "failed", "{run:#}");
+        (journal, run)
     }
 
     pub fn has_line(&self, line: &str) -> bool {

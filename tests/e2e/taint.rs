@@ -40,14 +40,21 @@ fn experiment(configuration: Value, method: Vec<Value>) -> Value {
     })
 }
 
-/// The lookup service, and the probe that asks it.
-fn lookup(other_port: u16) -> (StatusServer, Value) {
+/// Runs, in `scratch`, a probe `lookup` asking the hostile lookup service (which names the server
+/// on `other_port` as its endpoint) and then `then`. Returns the lookup service with the outcome.
+fn run_after_lookup(
+    scratch: &Scratch,
+    other_port: u16,
+    then: Vec<Value>,
+) -> (StatusServer, Outcome) {
     let server = json_server(json!({
         "endpoint": format!("http://127.0.0.1:{other_port}"),
         "name": PAYLOAD
     }));
-    let probe = http("probe", "lookup", json!({"url": server.url()}));
-    (server, probe)
+    let mut method = vec![http("probe", "lookup", json!({"url": server.url()}))];
+    method.extend(then);
+    let outcome = scratch.run(&experiment(json!({}), method));
+    (server, outcome)
 }
 
 #[track_caller]
@@ -62,18 +69,15 @@ fn assert_not_pwned(scratch: &Scratch, outcome: &Outcome) {
 #[test]
 fn a_plugin_output_is_one_word_in_a_shell_string() {
     let scratch = Scratch::new();
-    let (_server, lookup) = lookup(1);
-    let outcome = scratch.run(&experiment(
-        json!({}),
-        vec![
-            lookup,
-            process(
-                "use-name",
-                "printf",
-                json!("'[%s]' ${output:lookup/body/name}"),
-            ),
-        ],
-    ));
+    let (_server, outcome) = run_after_lookup(
+        &scratch,
+        1,
+        vec![process(
+            "use-name",
+            "printf",
+            json!("'[%s]' ${output:lookup/body/name}"),
+        )],
+    );
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     assert_not_pwned(&scratch, &outcome);
     let run = &outcome.journal()["run"][1];
@@ -85,11 +89,10 @@ fn a_plugin_output_is_one_word_in_a_shell_string() {
 #[test]
 fn a_process_does_not_launder_a_plugin_output() {
     let scratch = Scratch::new();
-    let (_server, lookup) = lookup(1);
-    let outcome = scratch.run(&experiment(
-        json!({}),
+    let (_server, outcome) = run_after_lookup(
+        &scratch,
+        1,
         vec![
-            lookup,
             process(
                 "echo-name",
                 "printf",
@@ -101,7 +104,7 @@ fn a_process_does_not_launder_a_plugin_output() {
                 json!("'[%s]' ${output:echo-name/stdout}"),
             ),
         ],
-    ));
+    );
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     assert_not_pwned(&scratch, &outcome);
     let journal = outcome.journal();
@@ -115,14 +118,15 @@ fn a_process_does_not_launder_a_plugin_output() {
 #[test]
 fn a_plugin_output_alone_as_process_arguments_is_refused_before_the_run() {
     let scratch = Scratch::new();
-    let (server, lookup) = lookup(1);
-    let outcome = scratch.run(&experiment(
-        json!({}),
-        vec![
-            lookup,
-            process("use-name", "printf", json!("${output:lookup/body/name}")),
-        ],
-    ));
+    let (server, outcome) = run_after_lookup(
+        &scratch,
+        1,
+        vec![process(
+            "use-name",
+            "printf",
+            json!("${output:lookup/body/name}"),
+        )],
+    );
     assert_eq!(outcome.code, 1, "{}", outcome.stderr);
     outcome.assert_line(
         "ERROR   /method/1/provider/arguments: \"${output:lookup/body/name}\" is a value from an \
@@ -143,15 +147,7 @@ fn assert_refused(
     other: &StatusServer,
     source: &str,
 ) {
-    assert_eq!(
-        outcome.code, 0,
-        "a failed action leaves the run completed:\n{}",
-        outcome.stderr
-    );
-    let journal = outcome.journal();
-    assert_eq!(journal["status"], json!("completed"));
-    let run = &journal["run"][index];
-    assert_eq!(run["status"], json!("failed"), "{run:#}");
+    let (journal, run) = outcome.completed_despite_failed_run(index);
     let origin = format!("http://127.0.0.1:{}", other.port);
     let message = format!(
         "activity 'call-endpoint' may not call {origin}: that origin comes from {source}, not from \
@@ -180,14 +176,11 @@ fn call_endpoint(url: &str, allowed_origins: Option<Value>) -> Value {
 fn a_plugin_output_cannot_choose_the_host_that_gets_the_secret() {
     let scratch = Scratch::new();
     let other = StatusServer::start(200, "text/plain", "got it");
-    let (_server, lookup) = lookup(other.port);
-    let outcome = scratch.run(&experiment(
-        json!({}),
-        vec![
-            lookup,
-            call_endpoint("${output:lookup/body/endpoint}/x", None),
-        ],
-    ));
+    let (_server, outcome) = run_after_lookup(
+        &scratch,
+        other.port,
+        vec![call_endpoint("${output:lookup/body/endpoint}/x", None)],
+    );
     assert_refused(
         &scratch,
         &outcome,
@@ -201,15 +194,15 @@ fn a_plugin_output_cannot_choose_the_host_that_gets_the_secret() {
 fn allowed_origins_lets_a_plugin_output_choose_a_listed_host() {
     let scratch = Scratch::new();
     let other = StatusServer::start(200, "text/plain", "got it");
-    let (_server, lookup) = lookup(other.port);
     let origin = format!("http://127.0.0.1:{}", other.port);
-    let outcome = scratch.run(&experiment(
-        json!({}),
-        vec![
-            lookup,
-            call_endpoint("${output:lookup/body/endpoint}/x", Some(json!([origin]))),
-        ],
-    ));
+    let (_server, outcome) = run_after_lookup(
+        &scratch,
+        other.port,
+        vec![call_endpoint(
+            "${output:lookup/body/endpoint}/x",
+            Some(json!([origin])),
+        )],
+    );
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     let run = &outcome.journal()["run"][1];
     assert_eq!(run["status"], json!("succeeded"), "{run:#}");
@@ -304,12 +297,7 @@ fn a_plain_http_experiment_from_another_machine_needs_the_operators_leave() {
 fn a_remote_experiment_says_which_commands_it_runs() {
     let scratch = Scratch::new();
     let server = served_experiment();
-    let out = scratch
-        .chaosrt()
-        .args(["run", &server.url()])
-        .output()
-        .unwrap();
-    let outcome = Outcome::new(out, scratch.run_dir().join("journal.json"));
+    let outcome = scratch.outcome(scratch.chaosrt().args(["run", &server.url()]));
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     outcome.assert_line(&format!(
         "WARNING The experiment fetched from {} runs commands on this host (/method/0 runs \
