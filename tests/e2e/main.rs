@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod compat;
+mod contract;
 mod extensions;
 mod run;
 mod sandbox;

@@ -277,6 +277,28 @@ mod future {
     }
 }
 
+/// The contract guests (built from source by raw wit-bindgen, one per contract promise) are tested
+/// in `contract.rs`; these modules point there so `foreach_guest!` sees each one tested.
+mod legacy {
+    #[allow(unused_imports)]
+    use crate::contract::legacy as _;
+}
+
+mod discoverable {
+    #[allow(unused_imports)]
+    use crate::contract::discoverable as _;
+}
+
+mod kubewant {
+    #[allow(unused_imports)]
+    use crate::contract::kubewant as _;
+}
+
+mod envread {
+    #[allow(unused_imports)]
+    use crate::contract::envread as _;
+}
+
 /// An activity calling `func` of the installed plugin `plugin`.
 fn call(kind: &str, name: &str, plugin: &str, func: &str, arguments: Value) -> Value {
     json!({"type": kind, "name": name,

@@ -199,7 +199,8 @@ impl Host {
                 problem,
             })?;
         check_filesystem_paths(name, &metadata.capabilities)?;
-        check_implemented(name, &metadata.capabilities)?;
+        // Named as the plugin names itself (checked above): `name` is a file path at install.
+        check_implemented(&metadata.name, &metadata.capabilities)?;
         if loaded_from != cache::Origin::Cached {
             // Best effort: a cache that cannot be written only costs time.
             let _ = self.cache.store(&sha256, &component);
@@ -685,6 +686,33 @@ mod tests {
             );
         }
         assert!(refused(&vec![0; MAX_COMPONENT_BYTES + 1]).contains("larger than the 64 MiB"));
+    }
+
+    #[test]
+    fn each_contract_version_is_served_by_its_own_bindings() {
+        let read = |path: &str| std::fs::read(path).unwrap();
+        let built = |path: &str| check_contract_version("x", &read(path)).unwrap();
+        let legacy = built(chaosrt_test_guests::LEGACY);
+        assert_eq!(
+            (legacy.contract, legacy.version.as_str(), legacy.discovers),
+            (Contract::V0_1, "0.1.0", false)
+        );
+        let discoverable = built(chaosrt_test_guests::DISCOVERABLE);
+        assert_eq!(
+            (discoverable.contract, discoverable.discovers),
+            (Contract::V0_2, true)
+        );
+        assert_eq!(discoverable.version, CONTRACT_VERSION);
+        let refused = check_contract_version("x", &read(chaosrt_test_guests::FUTURE))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains(&format!(
+                "built for chaosrt:plugin@9.0.0, but this chaosrt supports {}",
+                supported_contracts()
+            )),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -1,0 +1,411 @@
+//! The plugin contract as third parties build against it, with guests built from source by raw
+//! wit-bindgen (not the SDK, so they pin the contract): a 0.1.0 component still installs and runs
+//! through the frozen bindings; a 0.2 component exporting `discovery` shows its targets in
+//! `chaosrt discover`, and its activity learns from the `context` functions its name, the run's id,
+//! its deadline and the configuration; a capability the host does not implement (Kubernetes) is
+//! refused at install and at load; an environment grant shows one variable and nothing else.
+//!
+//! One module per guest; `sandbox.rs` points at each, so `foreach_guest!` sees it tested.
+
+use crate::support::{Outcome, Scratch, StatusServer, read_json};
+use serde_json::{Value, json};
+
+/// Installs `wasm`, granting what it asks for; returns what install printed.
+fn install(scratch: &Scratch, wasm: &str) -> String {
+    let out = scratch
+        .chaosrt()
+        .args(["plugin", "install", "--yes", wasm])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "install failed: {stderr}");
+    stderr
+}
+
+/// A probe named `name` calling `func` of the plugin `plugin`.
+fn probe(name: &str, plugin: &str, func: &str, arguments: Value) -> Value {
+    json!({"type": "probe", "name": name,
+           "provider": {"type": "plugin", "plugin": plugin, "func": func, "arguments": arguments}})
+}
+
+/// The outputs of the method's runs, by activity name, after checking each succeeded.
+#[track_caller]
+fn outputs(outcome: &Outcome) -> serde_json::Map<String, Value> {
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let journal = outcome.journal();
+    assert_eq!(journal["status"], json!("completed"), "{}", outcome.stderr);
+    journal["run"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| {
+            assert_eq!(run["status"], json!("succeeded"), "{run:#}");
+            (
+                run["activity"]["name"].as_str().unwrap().to_string(),
+                run["output"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Runs `chaosrt discover` (with `extra` arguments) and returns the document and the log.
+fn discover(scratch: &Scratch, extra: &[&str]) -> (Value, String) {
+    let out = scratch
+        .chaosrt()
+        .arg("discover")
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "discover failed: {stderr}");
+    (read_json(scratch.run_dir().join("discovery.json")), stderr)
+}
+
+/// The `system.plugins` entry of `plugin` in a discovery document.
+fn discovered<'a>(document: &'a Value, plugin: &str) -> Option<&'a Value> {
+    document["system"]["plugins"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == plugin)
+}
+
+/// The plugins whose activities a discovery document lists.
+fn listed(document: &Value) -> Vec<String> {
+    let mut names: Vec<String> = document["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["mod"].as_str().unwrap().to_string())
+        .collect();
+    names.dedup();
+    names
+}
+
+pub mod legacy {
+    use super::*;
+    use chaosrt_test_guests::LEGACY;
+
+    #[test]
+    fn a_plugin_built_for_0_1_installs_and_runs_under_this_host() {
+        let scratch = Scratch::new();
+        let shown = install(&scratch, LEGACY);
+        // 0.1.0's `http("*")` and `filesystem{writable: false}`, in today's words.
+        for asked in [
+            "  http: the URL each activity names in its argument 'url'",
+            "  filesystem: the run's working directory (read-only)",
+        ] {
+            assert!(shown.contains(asked), "{asked:?} not in:\n{shown}");
+        }
+        std::fs::write(scratch.run_dir().join("notes.txt"), "kept").unwrap();
+        let server = StatusServer::start(204, "text/plain", "");
+        let experiment = json!({
+            "title": "0.1.0", "description": "a frozen-contract plugin",
+            "configuration": {"region": "eu-west-1"},
+            "secrets": {"vault": {"token": "s3cr3t"}, "other": {"k": "v"}},
+            "method": [
+                {"type": "probe", "name": "greet",
+                 "provider": {"type": "plugin", "plugin": "legacy", "func": "greet",
+                              "arguments": {"who": "${region}"}, "secrets": ["vault"]}},
+                probe("status", "legacy", "status", json!({"url": server.url()})),
+                probe("read", "legacy", "read", json!({"path": "notes.txt"})),
+            ]
+        });
+        let outcome = scratch.run(&experiment);
+        let outputs = outputs(&outcome);
+        assert_eq!(
+            outputs["greet"],
+            json!({
+                "greeting": "hello, eu-west-1",
+                "configuration": {"region": "eu-west-1"},
+                // Only the provider's scope reached the plugin; the journal masks its value.
+                "secrets": {"vault": {"token": "***"}},
+            })
+        );
+        assert_eq!(outputs["status"], json!(204));
+        assert_eq!(server.hits(), 1);
+        assert_eq!(outputs["read"], json!("kept"));
+        outcome.assert_line("INFO [plugin legacy] greeting eu-west-1");
+    }
+
+    #[test]
+    fn a_0_1_plugin_reaches_only_the_url_the_experiment_names() {
+        let scratch = Scratch::new();
+        install(&scratch, LEGACY);
+        let named = StatusServer::start(200, "text/plain", "");
+        let other = StatusServer::start(200, "text/plain", "");
+        // The URL comes from an earlier output, which a plugin shaped: refused before the call.
+        let experiment = json!({
+            "title": "t", "description": "d",
+            "method": [
+                probe("where", "legacy", "read", json!({"path": "where.txt"})),
+                probe("status", "legacy", "status", json!({"url": "${output:where}"})),
+                probe("named", "legacy", "status", json!({"url": named.url()})),
+            ]
+        });
+        std::fs::write(scratch.run_dir().join("where.txt"), other.url()).unwrap();
+        let outcome = scratch.run(&experiment);
+        let journal = outcome.journal();
+        assert_eq!(journal["run"][1]["status"], json!("failed"), "{journal:#}");
+        assert!(
+            outcome
+                .stderr
+                .contains("that origin comes from ${output:where}"),
+            "{}",
+            outcome.stderr
+        );
+        assert_eq!(other.hits(), 0);
+        assert_eq!(journal["run"][2]["output"], json!(200));
+        assert_eq!(named.hits(), 1);
+    }
+}
+
+pub mod discoverable {
+    use super::*;
+    use chaosrt_test_guests::DISCOVERABLE;
+
+    #[test]
+    fn discover_lists_its_targets_escaped_and_drops_the_malformed() {
+        let scratch = Scratch::new();
+        install(&scratch, DISCOVERABLE);
+        let (document, log) = discover(&scratch, &[]);
+        let entry = discovered(&document, "discoverable").expect("no discoverable entry");
+        assert_eq!(entry["version"], json!("0.2.0"));
+        assert_eq!(
+            entry["targets"],
+            json!([
+                {"kind": "namespace", "name": "default", "namespace": null, "details": {}},
+                {"kind": "pod", "name": "web-1\\x1b[2K", "namespace": "default",
+                 "details": {"labels": {"app": "web\\u{202e}"}, "run_id": document["id"]}},
+            ])
+        );
+        assert!(
+            log.contains(
+                "WARNING] Plugin 'discoverable' reported 1 malformed targets (over-long, or \
+                 details that are not a JSON object); they are not listed"
+            ),
+            "{log}"
+        );
+        assert!(
+            log.contains("INFO] Plugin 'discoverable' discovered 2 targets"),
+            "{log}"
+        );
+        // Plugins without `discovery` load and list as before.
+        let names = listed(&document);
+        for name in ["http", "fs", "discoverable"] {
+            assert!(names.iter().any(|n| n == name), "{name} not in {names:?}");
+        }
+        assert!(discovered(&document, "http").is_none());
+        // Without system information, no plugin code runs for it.
+        let (document, log) = discover(&scratch, &["--no-system-info"]);
+        assert_eq!(document["system"], Value::Null);
+        assert!(!log.contains("discovered"), "{log}");
+    }
+
+    #[test]
+    fn an_activity_learns_its_name_the_run_id_its_deadline_and_the_configuration() {
+        let scratch = Scratch::new();
+        install(&scratch, DISCOVERABLE);
+        let experiment = json!({
+            "title": "t", "description": "d",
+            "configuration": {"region": "eu-west-1"},
+            "secrets": {"vault": {"token": "s3cr3t"}},
+            "method": [
+                {"type": "probe", "name": "first", "timeout": 20,
+                 "provider": {"type": "plugin", "plugin": "discoverable", "func": "context",
+                              "arguments": {"note": "n"}, "secrets": ["vault"]}},
+                probe("second", "discoverable", "context", json!({})),
+            ]
+        });
+        // Each run overwrites the journal: read the first before the second runs.
+        let first_run = scratch.run(&experiment);
+        let one = outputs(&first_run);
+        let two = outputs(&scratch.run(&experiment));
+        let (first, second) = (&one["first"], &one["second"]);
+        assert_eq!(first["activity_name"], json!("first"));
+        assert_eq!(second["activity_name"], json!("second"));
+        assert_eq!(first["note"], json!("n"));
+        assert_eq!(first["configuration"], json!({"region": "eu-west-1"}));
+        assert_eq!(first["secrets"], json!({"vault": {"token": "***"}}));
+        assert_eq!(second["secrets"], json!({}));
+        // One id for every call of a run, another for the next run.
+        let id = first["run_id"].as_str().unwrap();
+        assert_eq!(id.len(), 32, "{id}");
+        assert_eq!(second["run_id"], first["run_id"]);
+        assert_eq!(two["first"]["run_id"], two["second"]["run_id"]);
+        assert_ne!(two["first"]["run_id"], first["run_id"]);
+        // The deadline is when the call's timeout (the activity's, else the default 60 s) fires.
+        let left = |output: &Value| output["deadline_in_ms"].as_u64().unwrap();
+        assert_eq!(first["deadline_passed"], json!(false));
+        assert!((15_000..=20_000).contains(&left(first)), "{first}");
+        assert!((55_000..=60_000).contains(&left(second)), "{second}");
+        first_run.assert_line("INFO [plugin discoverable] reading the context");
+    }
+}
+
+pub mod kubewant {
+    use super::*;
+    use chaosrt::host::cache::sha256_hex;
+    use chaosrt_test_guests::KUBEWANT;
+
+    const REFUSED: &str = "plugin 'kubewant' asks for Kubernetes access (namespaces default; \
+                           resources pods; verbs list, delete), which this chaosrt does not \
+                           implement yet";
+
+    #[test]
+    fn a_plugin_asking_for_kubernetes_is_refused_at_install() {
+        let scratch = Scratch::new();
+        let out = scratch
+            .chaosrt()
+            .args(["plugin", "install", "--yes", KUBEWANT])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(REFUSED), "{stderr}");
+        // Never offered for granting, never listed as granted.
+        assert!(!stderr.contains("It asks for"), "{stderr}");
+        let list = scratch.chaosrt().args(["plugin", "list"]).output().unwrap();
+        assert!(!String::from_utf8_lossy(&list.stdout).contains("kubewant"));
+        assert!(
+            !scratch
+                .dir
+                .path()
+                .join("data/chaosrt/plugins/kubewant")
+                .exists()
+        );
+    }
+
+    #[test]
+    fn a_plugin_asking_for_kubernetes_is_refused_at_load() {
+        let scratch = Scratch::new();
+        // Placed in the store by hand, granted what it asks for, as a manifest edited by hand or
+        // written by a chaosrt that implements the capability would be.
+        let dir = scratch
+            .dir
+            .path()
+            .join("data/chaosrt/plugins/kubewant/0.2.0");
+        std::fs::create_dir_all(&dir).unwrap();
+        let bytes = std::fs::read(KUBEWANT).unwrap();
+        std::fs::write(dir.join("plugin.wasm"), &bytes).unwrap();
+        let manifest = json!({"name": "kubewant", "version": "0.2.0", "description": "d",
+                              "sha256": sha256_hex(&bytes), "source": "by hand",
+                              "granted": [{"kind": "kubernetes", "namespaces": ["default"],
+                                           "resources": ["pods"], "verbs": ["list", "delete"]}]});
+        std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+
+        let list = scratch.chaosrt().args(["plugin", "list"]).output().unwrap();
+        let (out, err) = (
+            String::from_utf8_lossy(&list.stdout),
+            String::from_utf8_lossy(&list.stderr),
+        );
+        assert!(list.status.success(), "{err}");
+        assert!(
+            err.contains(&format!("Skipping plugin 'kubewant' 0.2.0: {REFUSED}")),
+            "{err}"
+        );
+        assert!(
+            !out.contains("kubewant") && !out.contains("kubernetes"),
+            "{out}"
+        );
+
+        let experiment = json!({"title": "t", "description": "d",
+                                "method": [probe("pods", "kubewant", "pods", json!({}))]});
+        let outcome = scratch.run(&experiment);
+        assert_ne!(outcome.code, 0, "{}", outcome.stderr);
+        assert!(outcome.stderr.contains(REFUSED), "{}", outcome.stderr);
+
+        let (document, log) = discover(&scratch, &[]);
+        assert!(log.contains(REFUSED), "{log}");
+        assert!(!listed(&document).contains(&"kubewant".to_string()));
+    }
+}
+
+pub mod envread {
+    use super::*;
+    use chaosrt_test_guests::ENVREAD;
+
+    fn run_seeing(scratch: &Scratch, granted: Option<&str>) -> Value {
+        let experiment = json!({"title": "t", "description": "d",
+                                "method": [probe("env", "envread", "environment", json!({}))]});
+        let path = scratch.run_dir().join("experiment.json");
+        std::fs::write(&path, experiment.to_string()).unwrap();
+        let mut command = scratch.chaosrt();
+        command
+            .env("CHAOSRT_GUEST_ENV_OTHER", "not granted")
+            .env("CHAOSRT_GUEST_ENV_GRANTED_NOT", "not granted either")
+            .args(["run", "experiment.json"]);
+        match granted {
+            Some(value) => command.env("CHAOSRT_GUEST_ENV_GRANTED", value),
+            None => command.env_remove("CHAOSRT_GUEST_ENV_GRANTED"),
+        };
+        let outcome = Outcome::new(
+            command.output().unwrap(),
+            scratch.run_dir().join("journal.json"),
+        );
+        outputs(&outcome)["env"].clone()
+    }
+
+    #[test]
+    fn only_the_granted_variable_of_the_environment_is_visible() {
+        let scratch = Scratch::new();
+        let shown = install(&scratch, ENVREAD);
+        assert!(
+            shown.contains("  environment: the variable CHAOSRT_GUEST_ENV_GRANTED of this machine"),
+            "{shown}"
+        );
+        assert_eq!(
+            run_seeing(&scratch, Some("granted value")),
+            json!({"CHAOSRT_GUEST_ENV_GRANTED": "granted value"})
+        );
+        // Unset: nothing at all (HOME, PATH, … never reach the sandbox).
+        assert_eq!(run_seeing(&scratch, None), json!({}));
+        // Not granted (the operator took the grant back): nothing either.
+        let manifest = scratch
+            .dir
+            .path()
+            .join("data/chaosrt/plugins/envread/0.2.0/manifest.json");
+        let mut text = read_json(&manifest);
+        text["granted"] = json!([]);
+        std::fs::write(&manifest, text.to_string()).unwrap();
+        assert_eq!(run_seeing(&scratch, Some("granted value")), json!({}));
+    }
+
+    /// `discover()` runs with the plugin's grants, and its failure is a warning.
+    #[test]
+    fn a_discover_that_fails_or_traps_is_a_warning_not_a_failure() {
+        let scratch = Scratch::new();
+        install(&scratch, ENVREAD);
+        let discover_with = |value: &str| {
+            let out = scratch
+                .chaosrt()
+                .env("CHAOSRT_GUEST_ENV_GRANTED", value)
+                .arg("discover")
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(out.status.success(), "{stderr}");
+            (read_json(scratch.run_dir().join("discovery.json")), stderr)
+        };
+        let (document, _) = discover_with("seen");
+        assert_eq!(
+            discovered(&document, "envread").unwrap()["targets"],
+            json!([{"kind": "variable", "name": "CHAOSRT_GUEST_ENV_GRANTED", "namespace": null,
+                    "details": {"value": "seen"}}])
+        );
+        for (value, why) in [
+            ("fail", "told to fail"),
+            ("trap", "plugin 'envread' activity 'discover' crashed"),
+        ] {
+            let (document, log) = discover_with(value);
+            assert!(
+                log.contains(
+                    "WARNING] Plugin 'envread' could not discover its targets, so none are listed: "
+                ),
+                "{log}"
+            );
+            assert!(log.contains(why), "{why:?} not in {log}");
+            assert!(discovered(&document, "envread").is_none());
+            assert!(listed(&document).contains(&"envread".to_string()));
+        }
+    }
+}
