@@ -1,6 +1,7 @@
 //! I/O errors in the words Python uses, because the experiments this plugin serves were written against
 //! `os.rename` and their journals quote the exception:
 //! `FileNotFoundError: [Errno 2] No such file or directory: './exchange.dat' -> './exchange.dat.old'`.
+//! Chaos Toolkit records `traceback.format_exception_only(...)`: the class, then the message.
 
 use std::io::{self, ErrorKind};
 
@@ -23,6 +24,16 @@ pub fn os_error(err: &io::Error, path: &str, path2: Option<&str>) -> String {
         Some((class, errno, strerror)) => format!("{class}: [Errno {errno}] {strerror}: {paths}"),
         None => format!("OSError: {err}: {paths}"),
     }
+}
+
+/// The `shutil.SameFileError` that `shutil.copyfile` raises before it opens either file. It is not a
+/// built-in exception, so Chaos Toolkit's message names its module.
+pub fn same_file(src: &str, dst: &str) -> String {
+    format!(
+        "shutil.SameFileError: {} and {} are the same file",
+        repr(src),
+        repr(dst)
+    )
 }
 
 /// Python's exception class, Linux `errno` and `strerror` for `err`, when it is one Python names.
@@ -106,6 +117,14 @@ mod tests {
     fn unnamed_errors_keep_rusts_text() {
         let err = io::Error::other("disk on fire");
         assert_eq!(os_error(&err, "a", None), "OSError: disk on fire: 'a'");
+    }
+
+    #[test]
+    fn same_file_names_the_module() {
+        assert_eq!(
+            same_file("f", "link"),
+            "shutil.SameFileError: 'f' and 'link' are the same file"
+        );
     }
 
     #[test]
