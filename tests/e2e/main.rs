@@ -7,6 +7,7 @@ mod cli;
 mod compat;
 mod contract;
 mod extensions;
+mod pyfs;
 mod run;
 mod sandbox;
 mod store;
