@@ -230,8 +230,12 @@ async fn load_one(
         .await
         .map_err(|e| e.to_string())?;
     console.debug(&format!(
-        "Plugin {} {} ({:?}, sha256 {})",
-        plugin.metadata.name, plugin.metadata.version, plugin.loaded_from, plugin.sha256
+        "Plugin {} {} ({:?}, sha256 {}, built for chaosrt:plugin@{})",
+        plugin.metadata.name,
+        plugin.metadata.version,
+        plugin.loaded_from,
+        plugin.sha256,
+        plugin.contract
     ));
     if let Some(warning) = plugin.loaded_from.warning(&entry.name) {
         console.warning(&warning);
