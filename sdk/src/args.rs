@@ -1,6 +1,8 @@
-//! Typed access to an activity's arguments.
+//! An activity's arguments as the experiment gave them: a JSON object, with getters that name the
+//! argument when it is missing or does not fit.
 
 use crate::Error;
+use crate::value::FromArgument;
 use serde_json::{Map, Value};
 
 /// The arguments of one activity call: the JSON object the experiment gave, with getters that turn a
@@ -30,6 +32,12 @@ impl Arguments {
     /// The argument `name`, unless it is absent or `null`.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.0.get(name).filter(|value| !value.is_null())
+    }
+
+    /// The argument `name` as a `T` (`Option<T>` when it may be absent), as an activity's parameter of
+    /// that type would receive it: `args.value::<String>("url")?`, `args.value::<Option<u16>>("status")?`.
+    pub fn value<T: FromArgument>(&self, name: &str) -> Result<T, Error> {
+        T::from_argument(name, self.get(name))
     }
 
     /// The arguments as the JSON object they came in.

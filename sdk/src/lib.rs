@@ -1,281 +1,314 @@
 //! Write chaosrt plugins in Rust.
 //!
 //! A chaosrt plugin is a WebAssembly component that offers chaos-engineering activities: probes observe a
-//! system, actions disturb it. The host asks a plugin for its [`Metadata`] once and then calls
-//! [`Plugin::invoke`] once per activity run, each time in a fresh sandbox that holds only the capabilities
-//! the operator granted. This crate hides the component plumbing (the `chaosrt:plugin@0.1.0` WIT contract,
-//! JSON text in and out) behind one trait and one macro:
+//! system, actions disturb it. The host asks a plugin what it offers once, then runs each activity call in
+//! a fresh sandbox holding only the capabilities the operator granted. This crate hides the component
+//! plumbing (the `chaosrt:plugin@0.2.0` WIT contract, JSON text in and out): an activity is a function,
+//! and the plugin is one declaration.
 //!
-//! ```no_run
-//! use chaosrt_sdk::{Activity, Arguments, ArgumentSpec, ArgumentType, Context, Error, Metadata, Plugin};
-//! use chaosrt_sdk::serde_json::{Value, json};
+//! ```
+//! use chaosrt_sdk::{Capability, Error, http};
 //!
-//! struct Greeter;
-//!
-//! impl Plugin for Greeter {
-//!     fn metadata() -> Metadata {
-//!         Metadata {
-//!             name: "greeter".into(),
-//!             version: env!("CARGO_PKG_VERSION").into(),
-//!             description: "Says hello.".into(),
-//!             capabilities: vec![],
-//!             activities: vec![Activity::probe(
-//!                 "greet",
-//!                 "Returns a greeting.",
-//!                 vec![ArgumentSpec::required("name", ArgumentType::String, "Who to greet.")],
-//!             )],
-//!         }
-//!     }
-//!
-//!     fn invoke(activity: &str, args: Arguments, _ctx: &Context) -> Result<Value, Error> {
-//!         match activity {
-//!             "greet" => Ok(json!(format!("hello, {}", args.required_str("name")?))),
-//!             other => Err(Error::unknown_activity(other)),
-//!         }
-//!     }
+//! /// Whether the service's health endpoint answers 200.
+//! #[chaosrt_sdk::probe]
+//! fn healthy(
+//!     /// The path to check.
+//!     #[default("/health")]
+//!     path: String,
+//! ) -> Result<bool, Error> {
+//!     let response = http::get(format!("http://localhost:8080{path}"))?;
+//!     Ok(response.status == 200)
 //! }
 //!
-//! chaosrt_sdk::export_plugin!(Greeter);
+//! chaosrt_sdk::plugin! {
+//!     description: "Checks a service's health endpoint.",
+//!     capabilities: [Capability::http_origin("http://localhost:8080")],
+//!     activities: [healthy],
+//! }
+//! # fn main() {}
 //! ```
 //!
-//! Build it as a `cdylib` for `wasm32-wasip2`; the result is a component the host can load. Outbound HTTP
-//! goes through [`http`] (standard `wasi:http`, checked by the host against the plugin's grants), files
-//! through `std::fs` inside the directories the host preopened, and [`log`] writes into the run's log.
+//! Build it as a `cdylib` for `wasm32-wasip2`; the result is a component chaosrt installs. Outbound
+//! HTTP goes through [`http`] (standard `wasi:http`, checked by the host against the plugin's grants),
+//! files through `std::fs` inside the directories the host preopened, and [`log`] writes into the run's
+//! log. What the host tells a call (configuration, secrets, deadline) is in [`context`].
+//!
+//! # Activities
+//!
+//! [`#[probe]`](probe) and [`#[action]`](action) read everything the host is told from the function:
+//!
+//! - the activity's name is the function's (`r#move` is `move`), or `#[probe(name = "…")]`;
+//! - its description is the doc comment, or `#[probe(description = expression)]`;
+//! - each parameter is an argument of that name, described by its own doc comment. Its type says the
+//!   argument's JSON type and how the experiment's value is converted: any [`ArgumentValue`] (`String`,
+//!   `bool`, integers, `f64`, `Vec<T>`, maps, [`serde_json::Value`], [`Json<T>`] for your own serde
+//!   types). `Option<T>` makes it optional; `#[default(json)]` gives it a default, written as
+//!   `serde_json::json!` reads it (`#[default("/health")]`, `#[default(3)]`, `#[default(["a"])]`).
+//!   A missing or mistyped argument never reaches the function: the call fails with
+//!   [`Error::InvalidArguments`] naming the argument. Arguments the function does not take are
+//!   ignored, unless `#[probe(deny_unknown_arguments)]`;
+//! - it returns anything `serde::Serialize` (its output, `()` for none), or a `Result` of that with an
+//!   error that converts into [`Error`] (`?` on an [`http::HttpError`] works).
+//!
+//! Beside the function the macro generates a module of the same name holding the activity's metadata
+//! ([`activity()`](Activity)), its typed `Arguments`, `parse` and `invoke`: what [`plugin!`] uses, and
+//! what a unit test can call on the host:
+//!
+//! ```
+//! use chaosrt_sdk::{Arguments, Error};
+//!
+//! /// Says hello.
+//! #[chaosrt_sdk::probe]
+//! fn greet(
+//!     /// Who to greet.
+//!     name: String,
+//!     #[default(1)] times: u8,
+//! ) -> String {
+//!     format!("hello, {name}").repeat(times.into())
+//! }
+//!
+//! # fn main() {
+//! let activity = greet::activity();
+//! assert_eq!(activity.description, "Says hello.");
+//! assert_eq!(activity.arguments[0].description, "Who to greet.");
+//!
+//! let args = Arguments::from_json(r#"{"name": "you"}"#).unwrap();
+//! assert_eq!(greet::parse(&args).unwrap().times, 1);
+//! assert_eq!(greet::invoke(&args).unwrap(), "hello, you");
+//!
+//! let wrong = Arguments::from_json(r#"{"name": 7}"#).unwrap();
+//! assert_eq!(
+//!     greet::invoke(&wrong).unwrap_err(),
+//!     Error::InvalidArguments("argument `name` must be a string, got a number `7`".into())
+//! );
+//! # }
+//! ```
+//!
+//! Activities are functions at module level (not in an `impl`, not inside another function), and
+//! the types in their signatures are named as they would be beside the function, except that
+//! `super::` paths do not work (write `crate::…`).
+//!
+//! # The plugin
+//!
+//! [`plugin!`] declares the rest once: `name` and `version` (default: the crate's), `description`
+//! (default: the crate's), `capabilities` and `activities`; with `discover: function` the plugin also
+//! exports `discovery`, the targets it could act on. It defines `ChaosrtPlugin`, which implements
+//! [`Plugin`], and exports it as the component's interface. A plugin whose activities are only known
+//! at run time implements [`Plugin`] itself and calls [`export_plugin!`].
 
 mod args;
-mod describe;
+pub mod context;
 pub mod http;
 pub mod log;
+mod types;
+mod value;
 
-/// The bindings `wit-bindgen` generates for the `chaosrt-plugin` world in `wit/`.
-///
-/// Public because [`export_plugin!`] expands to code in the plugin's crate that names these paths; plugin
-/// authors normally use the re-exports at the crate root instead.
-#[allow(unsafe_code)]
-pub mod bindings {
-    wit_bindgen::generate!({
-        path: "../wit/deps/chaosrt-plugin@0.1.0",
-        world: "chaosrt-plugin",
-        pub_export_macro: true,
-        default_bindings_module: "chaosrt_sdk::bindings",
-        export_macro_name: "export",
-        additional_derives: [PartialEq],
-    });
-}
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+use __private::bindings;
 
 pub use args::Arguments;
-pub use bindings::chaosrt::plugin::types::{
-    Activity, ActivityKind, ArgumentSpec, ArgumentType, Capability, Error, FilesystemAccess,
-    KubernetesAccess, PluginMetadata as Metadata,
-};
+/// Re-exported for [`Json`] arguments and serialized outputs of a plugin's own types.
+pub use serde;
 /// Re-exported so plugins build their outputs with the same `serde_json` the SDK parses arguments with.
 pub use serde_json;
+pub use types::{
+    Access, Activity, ActivityKind, Argument, ArgumentType, Capability, Error, Metadata, Target,
+};
+pub use value::{ArgumentValue, FromArgument, Json, must_be};
 
-use serde_json::{Map, Value};
-
-/// A chaosrt plugin: what it offers, and how it runs one activity.
+/// Makes a function a **probe**: an activity that observes the system and returns what it saw.
 ///
-/// Implement it on a unit struct and hand that struct to [`export_plugin!`].
+/// See [the crate documentation](crate#activities) for what is read from the function. Options:
+/// `#[probe(name = "other-name", description = expression, deny_unknown_arguments)]`; the last
+/// refuses a call with an argument the function does not take (as Python refuses an unexpected
+/// keyword argument) instead of ignoring it.
+///
+/// Signatures it cannot serve are refused at compile time, pointing at the part to change:
+///
+/// ```compile_fail
+/// #[chaosrt_sdk::probe]
+/// fn borrowed(path: &str) -> bool { path.is_empty() } // arguments are owned: `String`
+/// # fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[chaosrt_sdk::probe]
+/// async fn later() -> bool { true } // an activity is one blocking call
+/// # fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[chaosrt_sdk::probe]
+/// fn optional(#[default(3)] n: Option<u8>) -> bool { n.is_some() } // `Option` has no default
+/// # fn main() {}
+/// ```
+pub use chaosrt_sdk_macros::probe;
+
+/// Makes a function an **action**: an activity that disturbs the system. Options and rules are those
+/// of [`probe`].
+///
+/// ```
+/// use chaosrt_sdk::Error;
+///
+/// /// Writes `text` to `path`, below the run's working directory.
+/// #[chaosrt_sdk::action(name = "write-file")]
+/// fn write(path: String, text: String) -> Result<(), Error> {
+///     std::fs::write(&path, text).map_err(|err| Error::failed(format!("{path}: {err}")))
+/// }
+/// # fn main() { assert_eq!(write::NAME, "write-file"); }
+/// ```
+pub use chaosrt_sdk_macros::action;
+
+/// Declares the plugin and exports it: the component's `metadata` and `invoke` (and `discover`).
+///
+/// ```
+/// use chaosrt_sdk::{Capability, Error, Plugin, Target};
+///
+/// /// Whether `name` is one of the services.
+/// #[chaosrt_sdk::probe]
+/// fn known(name: String) -> bool {
+///     name == "checkout"
+/// }
+///
+/// fn services() -> Result<Vec<Target>, Error> {
+///     Ok(vec![Target::new("service", "checkout")])
+/// }
+///
+/// chaosrt_sdk::plugin! {
+///     name: "services",                    // default: the crate's name
+///     version: "1.0.0",                    // default: the crate's version
+///     description: "The shop's services.", // default: the crate's description
+///     capabilities: [Capability::read_only(".")],
+///     activities: [known],
+///     discover: services,                  // optional: also export `discovery`
+/// }
+///
+/// # fn main() {
+/// let metadata = ChaosrtPlugin::metadata();
+/// assert_eq!(metadata.activities[0].name, "known");
+/// assert_eq!(ChaosrtPlugin::discover().unwrap()[0].name, "checkout");
+/// # }
+/// ```
+///
+/// Two activities with the same name are refused at compile time:
+///
+/// ```compile_fail
+/// #[chaosrt_sdk::probe]
+/// fn a() -> bool { true }
+/// #[chaosrt_sdk::probe(name = "a")]
+/// fn b() -> bool { false }
+/// chaosrt_sdk::plugin! { activities: [a, b] }
+/// # fn main() {}
+/// ```
+pub use chaosrt_sdk_macros::plugin;
+
+use serde_json::Value;
+
+/// A chaosrt plugin: what it offers, and how it runs one activity. [`plugin!`] implements it; implement
+/// it by hand only when the activities are not known until run time, and export it with
+/// [`export_plugin!`].
 pub trait Plugin {
     /// Describes the plugin: name, version, requested capabilities and activities.
     ///
     /// The host calls this before it grants anything, so it must not do I/O.
     fn metadata() -> Metadata;
 
-    /// Runs the activity named `activity` and returns its output (`Value::Null` when there is nothing to
-    /// return). The output becomes the activity's `output` in the journal.
-    fn invoke(activity: &str, args: Arguments, ctx: &Context) -> Result<Value, Error>;
-}
+    /// Runs the activity named `activity` and returns its output (`Value::Null` when there is nothing
+    /// to return). The output becomes the activity's `output` in the journal.
+    fn invoke(activity: &str, arguments: Arguments) -> Result<Value, Error>;
 
-/// What an activity call knows about the experiment that runs it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Context {
-    /// The experiment's resolved `configuration` object.
-    pub configuration: Map<String, Value>,
-    /// The secrets the activity's provider was given, as `{scope: {key: value}}`.
-    pub secrets: Map<String, Value>,
-}
-
-impl Context {
-    /// Parses the context the host sends as JSON text. Empty text means an empty object, so a host that
-    /// has nothing to pass need not spell `{}`.
-    fn from_wit(context: bindings::chaosrt::plugin::types::Context) -> Result<Self, Error> {
-        Ok(Self {
-            configuration: json_object(&context.configuration, "the context's configuration")?,
-            secrets: json_object(&context.secrets, "the context's secrets")?,
-        })
-    }
-
-    /// The secret `key` in `scope`, when the provider was given it as a string.
-    pub fn secret(&self, scope: &str, key: &str) -> Option<&str> {
-        self.secrets.get(scope)?.get(key)?.as_str()
+    /// The targets the plugin could act on, for `chaosrt discover`. Called only when the plugin is
+    /// exported with `export_plugin!(Type, discovery)`; runs with the plugin's grants, like an activity.
+    fn discover() -> Result<Vec<Target>, Error> {
+        Ok(Vec::new())
     }
 }
 
-/// Parses `text` as a JSON object; `what` names it in the error.
-fn json_object(text: &str, what: &str) -> Result<Map<String, Value>, Error> {
-    if text.trim().is_empty() {
-        return Ok(Map::new());
-    }
-    match serde_json::from_str(text) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(Error::InvalidArguments(format!(
-            "{what} must be a JSON object, got {}",
-            args::describe_value(&other)
-        ))),
-        Err(err) => Err(Error::InvalidArguments(format!(
-            "{what} is not valid JSON: {err}"
-        ))),
-    }
-}
-
-impl Error {
-    /// The error for an activity name the plugin does not offer.
-    pub fn unknown_activity(activity: &str) -> Self {
-        Self::UnknownActivity(format!("no activity named `{activity}` in this plugin"))
-    }
-
-    /// An activity that ran and failed (Chaos Toolkit's `ActivityFailed`).
-    pub fn failed(message: impl Into<String>) -> Self {
-        Self::Failed(message.into())
-    }
-
-    /// An operation the host refused because the capability was not granted.
-    pub fn denied(message: impl Into<String>) -> Self {
-        Self::Denied(message.into())
-    }
-
-    /// Arguments that do not fit the activity.
-    pub fn invalid_arguments(message: impl Into<String>) -> Self {
-        Self::InvalidArguments(message.into())
-    }
-}
-
-/// Support for [`export_plugin!`]: kept as ordinary functions so the macro expansion in the plugin's
-/// crate stays a thin shim. Not a stable API.
-#[doc(hidden)]
-pub mod __private {
-    use super::{Arguments, Context, Error, Plugin, bindings};
-
-    /// Decodes the call, runs it and encodes the output as JSON text.
-    pub fn invoke<P: Plugin>(
-        activity: String,
-        arguments: String,
-        context: bindings::chaosrt::plugin::types::Context,
-    ) -> Result<String, Error> {
-        let args = Arguments::from_json(&arguments)?;
-        let ctx = Context::from_wit(context)?;
-        let output = P::invoke(&activity, args, &ctx)?;
-        Ok(output.to_string())
-    }
-}
-
-/// Exports a [`Plugin`] implementation as the component's `chaosrt:plugin/plugin` interface.
+/// Exports a [`Plugin`] as the component's `chaosrt:plugin/plugin` interface (world `chaosrt-plugin`),
+/// or with `, discovery` also as its `discovery` interface (world `chaosrt-discoverable-plugin`).
 ///
-/// Use it once per plugin crate, at the top level, with the name of the type that implements
-/// [`Plugin`]: `chaosrt_sdk::export_plugin!(MyPlugin);`.
+/// Once per plugin crate, at the top level: `chaosrt_sdk::export_plugin!(MyPlugin);`. [`plugin!`]
+/// calls it for you. It exports only when building for `wasm32`, so the crate's unit tests build and
+/// run on the host.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ident) => {
-        impl $crate::bindings::exports::chaosrt::plugin::plugin::Guest for $plugin {
-            fn metadata() -> $crate::Metadata {
-                <$plugin as $crate::Plugin>::metadata()
+        $crate::export_plugin!(@host $plugin);
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            impl $crate::__private::bindings::plugin::exports::chaosrt::plugin0_2_0::plugin::Guest
+                for $plugin
+            {
+                fn metadata() -> $crate::__private::wit::PluginMetadata {
+                    $crate::__private::metadata::<$plugin>()
+                }
+
+                fn invoke(
+                    activity: ::std::string::String,
+                    arguments: ::std::string::String,
+                ) -> ::core::result::Result<::std::string::String, $crate::__private::wit::Error> {
+                    $crate::__private::invoke::<$plugin>(activity, arguments)
+                }
             }
 
-            fn invoke(
-                activity: ::std::string::String,
-                arguments: ::std::string::String,
-                context: $crate::bindings::chaosrt::plugin::types::Context,
-            ) -> ::core::result::Result<::std::string::String, $crate::Error> {
-                $crate::__private::invoke::<$plugin>(activity, arguments, context)
-            }
-        }
-
-        $crate::bindings::export!($plugin with_types_in $crate::bindings);
+            $crate::__private::bindings::plugin::export!(
+                $plugin with_types_in $crate::__private::bindings::plugin
+            );
+        };
     };
-}
+    ($plugin:ident, discovery) => {
+        $crate::export_plugin!(@host $plugin);
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            impl $crate::__private::bindings::plugin::exports::chaosrt::plugin0_2_0::plugin::Guest
+                for $plugin
+            {
+                fn metadata() -> $crate::__private::wit::PluginMetadata {
+                    $crate::__private::metadata::<$plugin>()
+                }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn wit_context(
-        configuration: &str,
-        secrets: &str,
-    ) -> bindings::chaosrt::plugin::types::Context {
-        bindings::chaosrt::plugin::types::Context {
-            configuration: configuration.into(),
-            secrets: secrets.into(),
-        }
-    }
-
-    #[test]
-    fn context_parses_objects_and_treats_empty_text_as_empty() {
-        let ctx = Context::from_wit(wit_context(r#"{"a": 1}"#, "")).unwrap();
-        assert_eq!(ctx.configuration.get("a"), Some(&json!(1)));
-        assert!(ctx.secrets.is_empty());
-    }
-
-    #[test]
-    fn context_rejects_non_objects() {
-        let err = Context::from_wit(wit_context("[1]", "{}")).unwrap_err();
-        assert_eq!(
-            err,
-            Error::InvalidArguments(
-                "the context's configuration must be a JSON object, got a list `[1]`".into()
-            )
-        );
-    }
-
-    #[test]
-    fn secret_looks_up_scope_then_key() {
-        let ctx = Context::from_wit(wit_context("{}", r#"{"k8s": {"token": "t"}}"#)).unwrap();
-        assert_eq!(ctx.secret("k8s", "token"), Some("t"));
-        assert_eq!(ctx.secret("k8s", "other"), None);
-        assert_eq!(ctx.secret("other", "token"), None);
-    }
-
-    struct Echo;
-
-    impl Plugin for Echo {
-        fn metadata() -> Metadata {
-            unreachable!("not used by the test")
-        }
-
-        fn invoke(activity: &str, args: Arguments, _ctx: &Context) -> Result<Value, Error> {
-            match activity {
-                "echo" => Ok(Value::Object(args.into_map())),
-                other => Err(Error::unknown_activity(other)),
+                fn invoke(
+                    activity: ::std::string::String,
+                    arguments: ::std::string::String,
+                ) -> ::core::result::Result<::std::string::String, $crate::__private::wit::Error> {
+                    $crate::__private::invoke::<$plugin>(activity, arguments)
+                }
             }
-        }
-    }
 
-    #[test]
-    fn invoke_round_trips_json_text() {
-        let out = __private::invoke::<Echo>(
-            "echo".into(),
-            r#"{"x": [1, 2]}"#.into(),
-            wit_context("", ""),
-        );
-        assert_eq!(out.unwrap(), r#"{"x":[1,2]}"#);
-    }
+            impl $crate::__private::bindings::discovery::exports::chaosrt::plugin0_2_0::discovery::Guest
+                for $plugin
+            {
+                fn discover() -> ::core::result::Result<
+                    ::std::vec::Vec<$crate::__private::wit::Target>,
+                    $crate::__private::wit::Error,
+                > {
+                    $crate::__private::discover::<$plugin>()
+                }
+            }
 
-    #[test]
-    fn invoke_rejects_non_object_arguments() {
-        let out = __private::invoke::<Echo>("echo".into(), "3".into(), wit_context("", ""));
-        assert_eq!(
-            out.unwrap_err(),
-            Error::InvalidArguments("the arguments must be a JSON object, got a number `3`".into())
-        );
-    }
-
-    #[test]
-    fn invoke_reports_unknown_activities() {
-        let out = __private::invoke::<Echo>("nope".into(), "{}".into(), wit_context("", ""));
-        assert_eq!(
-            out.unwrap_err(),
-            Error::UnknownActivity("no activity named `nope` in this plugin".into())
-        );
-    }
+            $crate::__private::bindings::plugin::export!(
+                $plugin with_types_in $crate::__private::bindings::plugin
+            );
+            $crate::__private::bindings::discovery::export!(
+                $plugin with_types_in $crate::__private::bindings::discovery
+            );
+        };
+    };
+    // On the host, where nothing is exported, the plugin is still in use (for its unit tests).
+    (@host $plugin:ident) => {
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            #[allow(dead_code)]
+            fn exported() -> impl ::core::any::Any {
+                (
+                    <$plugin as $crate::Plugin>::metadata,
+                    <$plugin as $crate::Plugin>::invoke,
+                    <$plugin as $crate::Plugin>::discover,
+                )
+            }
+        };
+    };
 }

@@ -1,14 +1,32 @@
-//! Messages into the run's log, which the operator sees beside the host's own lines.
+//! Messages into the run's log, which the operator sees beside the host's own lines, attributed to the
+//! plugin and escaped.
 //!
 //! Prefer these to `println!`: the host captures a plugin's stdout and stderr too, but only these carry a
-//! level, so a warning shows as a warning.
+//! level, so a warning shows as a warning. They reach the host only inside a call (on another target
+//! than `wasm32` they panic).
 
-pub use crate::bindings::chaosrt::plugin::log::Level;
-use crate::bindings::chaosrt::plugin::log::log;
+use crate::bindings::plugin::chaosrt::plugin0_2_0::log as wit;
+
+/// How much a message matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Shown with `--verbose`.
+    Debug,
+    Info,
+    /// Something the operator should know, which does not stop the activity.
+    Warning,
+    Error,
+}
 
 /// Writes `message` at `level`.
 pub fn write(level: Level, message: &str) {
-    log(level, message);
+    let level = match level {
+        Level::Debug => wit::Level::Debug,
+        Level::Info => wit::Level::Info,
+        Level::Warning => wit::Level::Warning,
+        Level::Error => wit::Level::Error,
+    };
+    wit::log(level, message);
 }
 
 /// Writes a debug message (shown with `--verbose`).

@@ -13,182 +13,124 @@ mod files;
 mod posixpath;
 mod python;
 
-use chaosrt_sdk::serde_json::{Value, json};
-use chaosrt_sdk::{
-    Activity, ArgumentSpec, ArgumentType, Arguments, Capability, Context, Error, FilesystemAccess,
-    Metadata, Plugin,
-};
+use chaosrt_sdk::serde_json::Value;
+use chaosrt_sdk::{Capability, Error};
+use files::Failure;
 use std::{fs, io};
-
-/// The plugin, as exported to the host.
-struct FsPlugin;
 
 /// `os.mkdir`'s and `os.makedirs`'s default `mode`, the only one the sandbox can give: WASI creates
 /// directories with no mode of their own (0o777 less the host's umask, as Python's default does).
 const DEFAULT_MODE: u64 = 0o777;
 
-impl Plugin for FsPlugin {
-    fn metadata() -> Metadata {
-        let path =
-            |name, description| ArgumentSpec::required(name, ArgumentType::String, description);
-        let mode = || {
-            ArgumentSpec::required(
-                "mode",
-                ArgumentType::Integer,
-                "Only the default, 0o777 (511): the sandbox cannot give a directory another mode.",
-            )
-            .with_default(json!(DEFAULT_MODE))
-        };
-        Metadata {
-            name: "fs".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Files in the run's working directory, as Python's os and shutil handle \
-                          them."
-                .into(),
-            capabilities: vec![Capability::Filesystem(FilesystemAccess {
-                path: ".".into(),
-                writable: true,
-            })],
-            activities: vec![
-                Activity::action(
-                    "move",
-                    "Rename (move) the file `src` to `dst`, replacing `dst`, as Python's os.rename \
-                     does. Paths are relative to the run's working directory.",
-                    vec![
-                        path("src", "The file to move."),
-                        path("dst", "Where to move it."),
-                    ],
-                ),
-                Activity::probe(
-                    "exists",
-                    "Whether `path` exists, as Python's os.path.exists says.",
-                    vec![path("path", "The path to check.")],
-                ),
-                Activity::action(
-                    "remove",
-                    "Remove the file `path`, as Python's os.remove and os.unlink do: a directory \
-                     is refused, a symbolic link is removed itself. Returns null.",
-                    vec![path("path", "The file to remove.")],
-                ),
-                Activity::action(
-                    "copyfile",
-                    "Copy the contents of the file `src` into the file `dst` (created or \
-                     replaced), as Python's shutil.copyfile does; `dst` may not be a directory. \
-                     Returns `dst`.",
-                    vec![
-                        path("src", "The file to copy."),
-                        path("dst", "The file to write."),
-                    ],
-                ),
-                Activity::action(
-                    "copy",
-                    "Copy the file `src` to `dst`, or into `dst` when it is a directory, as \
-                     Python's shutil.copy does, except that the permission bits are not copied. \
-                     Returns the path copied to.",
-                    vec![
-                        path("src", "The file to copy."),
-                        path("dst", "The file to write, or the directory to copy into."),
-                    ],
-                ),
-                Activity::action(
-                    "mkdir",
-                    "Create the directory `path`, as Python's os.mkdir does. Returns null.",
-                    vec![path("path", "The directory to create."), mode()],
-                ),
-                Activity::action(
-                    "makedirs",
-                    "Create the directory `name` and any missing parents, as Python's os.makedirs \
-                     does. Returns null.",
-                    vec![
-                        path("name", "The directory to create."),
-                        mode(),
-                        ArgumentSpec::required(
-                            "exist_ok",
-                            ArgumentType::Boolean,
-                            "Whether an existing directory `name` is fine.",
-                        )
-                        .with_default(json!(false)),
-                    ],
-                ),
-                Activity::action(
-                    "rmtree",
-                    "Remove the directory `path` and everything below it, as Python's \
-                     shutil.rmtree does: `path` may not be a symbolic link, and links inside are \
-                     removed, never followed. Returns null.",
-                    vec![
-                        path("path", "The directory to remove."),
-                        ArgumentSpec::required(
-                            "ignore_errors",
-                            ArgumentType::Boolean,
-                            "Whether to skip what cannot be removed instead of failing.",
-                        )
-                        .with_default(json!(false)),
-                    ],
-                ),
-            ],
-        }
-    }
-
-    fn invoke(activity: &str, args: Arguments, _ctx: &Context) -> Result<Value, Error> {
-        takes_only(activity, &args)?;
-        let null = |()| Value::Null;
-        match activity {
-            "move" => move_file(args.required_str("src")?, args.required_str("dst")?),
-            "exists" => files::exists(args.required_str("path")?).map(Value::Bool),
-            "remove" => Ok(files::remove(args.required_str("path")?).map(null)?),
-            "copyfile" => Ok(
-                files::copyfile(args.required_str("src")?, args.required_str("dst")?)
-                    .map(Value::String)?,
-            ),
-            "copy" => Ok(
-                files::copy(args.required_str("src")?, args.required_str("dst")?)
-                    .map(Value::String)?,
-            ),
-            "mkdir" => {
-                default_mode(&args)?;
-                Ok(files::mkdir(args.required_str("path")?).map(null)?)
-            }
-            "makedirs" => {
-                default_mode(&args)?;
-                let exist_ok = args.optional_bool("exist_ok")?.unwrap_or(false);
-                Ok(files::makedirs(args.required_str("name")?, exist_ok).map(null)?)
-            }
-            "rmtree" => {
-                let ignore_errors = args.optional_bool("ignore_errors")?.unwrap_or(false);
-                Ok(files::rmtree(args.required_str("path")?, ignore_errors).map(null)?)
-            }
-            other => Err(Error::unknown_activity(other)),
-        }
-    }
+/// Rename (move) the file `src` to `dst`, replacing `dst`, as Python's os.rename does. Paths are
+/// relative to the run's working directory.
+#[chaosrt_sdk::action(deny_unknown_arguments)]
+fn r#move(
+    /// The file to move.
+    src: String,
+    /// Where to move it.
+    dst: String,
+) -> Result<Value, Error> {
+    move_file(&src, &dst)
 }
 
-chaosrt_sdk::export_plugin!(FsPlugin);
+/// Whether `path` exists, as Python's os.path.exists says.
+#[chaosrt_sdk::probe(deny_unknown_arguments)]
+fn exists(
+    /// The path to check.
+    path: String,
+) -> Result<bool, Error> {
+    files::exists(&path)
+}
 
-/// Refuses an argument `activity` does not take, as Python refuses an unexpected keyword argument:
-/// one a function has but this plugin does not serve (`dir_fd`) would otherwise be silently dropped.
-fn takes_only(activity: &str, args: &Arguments) -> Result<(), Error> {
-    let metadata = FsPlugin::metadata();
-    let Some(spec) = metadata.activities.iter().find(|a| a.name == activity) else {
-        return Err(Error::unknown_activity(activity));
-    };
-    let takes = |name: &str| spec.arguments.iter().any(|a| a.name == name);
-    match args.as_map().keys().find(|name| !takes(name)) {
-        Some(extra) => {
-            let names: Vec<&str> = spec.arguments.iter().map(|a| a.name.as_str()).collect();
-            Err(Error::invalid_arguments(format!(
-                "`{activity}` takes no argument `{extra}`; it takes {}",
-                names.join(", ")
-            )))
-        }
-        None => Ok(()),
-    }
+/// Remove the file `path`, as Python's os.remove and os.unlink do: a directory is refused, a symbolic
+/// link is removed itself. Returns null.
+#[chaosrt_sdk::action(deny_unknown_arguments)]
+fn remove(
+    /// The file to remove.
+    path: String,
+) -> Result<(), Failure> {
+    files::remove(&path)
+}
+
+/// Copy the contents of the file `src` into the file `dst` (created or replaced), as Python's
+/// shutil.copyfile does; `dst` may not be a directory. Returns `dst`.
+#[chaosrt_sdk::action(deny_unknown_arguments)]
+fn copyfile(
+    /// The file to copy.
+    src: String,
+    /// The file to write.
+    dst: String,
+) -> Result<String, Failure> {
+    files::copyfile(&src, &dst)
+}
+
+/// Copy the file `src` to `dst`, or into `dst` when it is a directory, as Python's shutil.copy does,
+/// except that the permission bits are not copied. Returns the path copied to.
+#[chaosrt_sdk::action(deny_unknown_arguments)]
+fn copy(
+    /// The file to copy.
+    src: String,
+    /// The file to write, or the directory to copy into.
+    dst: String,
+) -> Result<String, Failure> {
+    files::copy(&src, &dst)
+}
+
+/// Create the directory `path`, as Python's os.mkdir does. Returns null.
+#[chaosrt_sdk::action(deny_unknown_arguments)]
+fn mkdir(
+    /// The directory to create.
+    path: String,
+    /// Only the default, 0o777 (511): the sandbox cannot give a directory another mode.
+    #[default(DEFAULT_MODE)]
+    mode: u64,
+) -> Result<(), Failure> {
+    default_mode(mode)?;
+    files::mkdir(&path)
+}
+
+/// Create the directory `name` and any missing parents, as Python's os.makedirs does. Returns null.
+#[chaosrt_sdk::action(deny_unknown_arguments)]
+fn makedirs(
+    /// The directory to create.
+    name: String,
+    /// Only the default, 0o777 (511): the sandbox cannot give a directory another mode.
+    #[default(DEFAULT_MODE)]
+    mode: u64,
+    /// Whether an existing directory `name` is fine.
+    #[default(false)]
+    exist_ok: bool,
+) -> Result<(), Failure> {
+    default_mode(mode)?;
+    files::makedirs(&name, exist_ok)
+}
+
+/// Remove the directory `path` and everything below it, as Python's shutil.rmtree does: `path` may
+/// not be a symbolic link, and links inside are removed, never followed. Returns null.
+#[chaosrt_sdk::action(deny_unknown_arguments)]
+fn rmtree(
+    /// The directory to remove.
+    path: String,
+    /// Whether to skip what cannot be removed instead of failing.
+    #[default(false)]
+    ignore_errors: bool,
+) -> Result<(), Failure> {
+    files::rmtree(&path, ignore_errors)
+}
+
+chaosrt_sdk::plugin! {
+    name: "fs",
+    description: "Files in the run's working directory, as Python's os and shutil handle them.",
+    capabilities: [Capability::read_write(".")],
+    activities: [r#move, exists, remove, copyfile, copy, mkdir, makedirs, rmtree],
 }
 
 /// Refuses a `mode` other than the default, which the sandbox could not honour.
-fn default_mode(args: &Arguments) -> Result<(), Error> {
-    match args.optional_u64("mode")? {
-        None | Some(DEFAULT_MODE) => Ok(()),
-        Some(mode) => Err(Error::invalid_arguments(format!(
+fn default_mode(mode: u64) -> Result<(), Error> {
+    match mode {
+        DEFAULT_MODE => Ok(()),
+        mode => Err(Error::invalid_arguments(format!(
             "argument `mode` {mode:#o} is not supported: the sandbox creates directories with the \
              default mode 0o777 (less the umask); leave `mode` out"
         ))),
@@ -250,6 +192,8 @@ fn confine(path: &str) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chaosrt_sdk::serde_json::json;
+    use chaosrt_sdk::{Arguments, Plugin};
 
     fn denied(path: &str) -> Error {
         Error::Denied(format!(
@@ -317,27 +261,85 @@ mod tests {
         assert!(files::rmtree("", true).is_ok());
     }
 
+    fn args(json: Value) -> Arguments {
+        Arguments::from_json(&json.to_string()).unwrap()
+    }
+
+    /// As Python refuses an unexpected keyword argument: one a function has but this plugin does not
+    /// serve (`dir_fd`) would otherwise be silently dropped.
     #[test]
     fn unexpected_arguments_are_refused_naming_what_the_activity_takes() {
-        let args = |json: Value| Arguments::from_json(&json.to_string()).unwrap();
         assert_eq!(
-            takes_only("remove", &args(json!({"path": "x", "dir_fd": 3}))).unwrap_err(),
+            remove::invoke(&args(json!({"path": "x", "dir_fd": 3}))).unwrap_err(),
             Error::invalid_arguments("`remove` takes no argument `dir_fd`; it takes path")
         );
-        assert!(takes_only("makedirs", &args(json!({"name": "x", "exist_ok": true}))).is_ok());
+        assert!(makedirs::parse(&args(json!({"name": "x", "exist_ok": true}))).is_ok());
         assert_eq!(
-            takes_only("chmod", &args(json!({}))).unwrap_err(),
+            ChaosrtPlugin::invoke("chmod", args(json!({}))).unwrap_err(),
             Error::unknown_activity("chmod")
         );
     }
 
+    /// What the alias table and `discover` rely on: the activities, their kinds, and their arguments
+    /// with the names, types, defaults and order of Python's keyword arguments.
+    #[test]
+    fn metadata_mirrors_pythons_functions() {
+        use chaosrt_sdk::ActivityKind::{Action, Probe};
+        use chaosrt_sdk::ArgumentType::{Boolean, Integer, String};
+        let metadata = ChaosrtPlugin::metadata();
+        assert_eq!(metadata.name, "fs");
+        assert_eq!(metadata.capabilities, vec![Capability::read_write(".")]);
+        let shape: Vec<_> = metadata
+            .activities
+            .iter()
+            .map(|activity| {
+                let arguments: Vec<_> = activity
+                    .arguments
+                    .iter()
+                    .map(|a| (a.name.as_str(), a.kind, a.required, a.default.clone()))
+                    .collect();
+                (activity.name.as_str(), activity.kind, arguments)
+            })
+            .collect();
+        let path = |name| (name, String, true, None);
+        let mode = ("mode", Integer, false, Some(json!(511)));
+        let flag = |name| (name, Boolean, false, Some(json!(false)));
+        assert_eq!(
+            shape,
+            vec![
+                ("move", Action, vec![path("src"), path("dst")]),
+                ("exists", Probe, vec![path("path")]),
+                ("remove", Action, vec![path("path")]),
+                ("copyfile", Action, vec![path("src"), path("dst")]),
+                ("copy", Action, vec![path("src"), path("dst")]),
+                ("mkdir", Action, vec![path("path"), mode.clone()]),
+                (
+                    "makedirs",
+                    Action,
+                    vec![path("name"), mode, flag("exist_ok")]
+                ),
+                ("rmtree", Action, vec![path("path"), flag("ignore_errors")]),
+            ]
+        );
+        assert!(metadata.activities.iter().all(|a| !a.description.is_empty()
+            && a.arguments.iter().all(|arg| !arg.description.is_empty())));
+    }
+
     #[test]
     fn only_the_default_mode_is_taken() {
-        let args = |json: Value| Arguments::from_json(&json.to_string()).unwrap();
-        assert!(default_mode(&args(json!({"mode": 511}))).is_ok());
-        assert!(default_mode(&args(json!({"mode": null}))).is_ok());
         assert_eq!(
-            default_mode(&args(json!({"mode": 448}))).unwrap_err(),
+            makedirs::parse(&args(json!({"name": "x"}))).unwrap().mode,
+            511
+        );
+        assert_eq!(
+            mkdir::parse(&args(json!({"path": "x", "mode": null})))
+                .unwrap()
+                .mode,
+            511
+        );
+        assert!(default_mode(511).is_ok());
+        assert_eq!(
+            default_mode(448).unwrap_err(),
             Error::invalid_arguments(
                 "argument `mode` 0o700 is not supported: the sandbox creates directories with the \
                  default mode 0o777 (less the umask); leave `mode` out"

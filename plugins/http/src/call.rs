@@ -3,7 +3,7 @@
 
 use chaosrt_sdk::http::{Request, Url, form_urlencode};
 use chaosrt_sdk::serde_json::{Map, Value};
-use chaosrt_sdk::{Arguments, Error};
+use chaosrt_sdk::{ArgumentType, ArgumentValue, Error, must_be};
 use std::time::Duration;
 
 /// One `request` call, validated.
@@ -21,35 +21,22 @@ pub struct Call {
 }
 
 impl Call {
-    pub fn from_arguments(args: &Arguments) -> Result<Self, Error> {
-        let url_text = args.required_str("url")?.to_owned();
-        let mut url = Url::parse(&url_text)
+    /// The call for the activity's arguments, as the SDK typed them.
+    pub fn new(args: crate::request::Arguments) -> Result<Self, Error> {
+        let mut url = Url::parse(&args.url)
             .map_err(|err| Error::invalid_arguments(format!("argument `url`: {err}")))?;
-        let method = args
-            .optional_str("method")?
-            .unwrap_or("GET")
-            .to_ascii_uppercase();
-        let headers = headers(args.optional_object("headers")?)?;
-        let arguments = args.optional_object("arguments")?;
-        let raw_body = args.optional_str("body")?;
-        let (connect_timeout, timeout) = args
-            .optional_with(
-                "timeout",
-                "a number of seconds or a [connect, read] list of them",
-                timeouts,
-            )?
-            .unwrap_or_default();
+        let Timeout { connect, read } = args.timeout.unwrap_or_default();
 
-        let mut request = Request::new(method, "");
-        request.headers = headers;
-        request.timeout = timeout;
-        request.connect_timeout = connect_timeout;
-        request.body = raw_body.map(|body| body.as_bytes().to_vec());
-        match arguments {
+        let mut request = Request::new(args.method.to_ascii_uppercase(), "");
+        request.headers = headers(args.headers)?;
+        request.timeout = read;
+        request.connect_timeout = connect;
+        request.body = args.body.as_ref().map(|body| body.as_bytes().to_vec());
+        match &args.arguments {
             Some(arguments) if request.method == "GET" => {
                 url.append_query(&form_urlencode(form_pairs(arguments)));
             }
-            Some(_) if raw_body.is_some() => {
+            Some(_) if args.body.is_some() => {
                 return Err(Error::invalid_arguments(
                     "give either `arguments` or `body` for a request body, not both",
                 ));
@@ -60,23 +47,51 @@ impl Call {
         request.url = url.to_string();
 
         Ok(Self {
-            url_text,
+            url_text: args.url,
             request,
             url,
-            verify_tls: args.optional_bool("verify_tls")?.unwrap_or(true),
-            expected_status: args.optional_u16("expected_status")?,
-            max_retries: args.optional_u64("max_retries")?.unwrap_or(0),
+            verify_tls: args.verify_tls,
+            expected_status: args.expected_status,
+            max_retries: args.max_retries,
         })
     }
 }
 
+/// The `timeout` argument: `(connect, read)` from a number (both) or a `[connect, read]` list, where
+/// `null` means no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timeout {
+    pub connect: Option<Duration>,
+    pub read: Option<Duration>,
+}
+
+impl ArgumentValue for Timeout {
+    const TYPE: ArgumentType = ArgumentType::Any;
+    const EXPECTED: &'static str = "a number of seconds or a [connect, read] list of them";
+
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let seconds = |value: &Value| match value {
+            Value::Null => Some(None),
+            number => Duration::try_from_secs_f64(number.as_f64()?).ok().map(Some),
+        };
+        let timeout = match value {
+            Value::Array(pair) if pair.len() == 2 => seconds(&pair[0]).zip(seconds(&pair[1])),
+            Value::Number(_) => seconds(value).map(|both| (both, both)),
+            _ => None,
+        };
+        timeout
+            .map(|(connect, read)| Timeout { connect, read })
+            .ok_or_else(|| must_be(Self::EXPECTED, value))
+    }
+}
+
 /// The `headers` object as name/value pairs; every value must be a string, as `requests` insists.
-fn headers(headers: Option<&Map<String, Value>>) -> Result<Vec<(String, String)>, Error> {
+fn headers(headers: Option<Map<String, Value>>) -> Result<Vec<(String, String)>, Error> {
     headers
         .into_iter()
         .flatten()
         .map(|(name, value)| match value {
-            Value::String(text) => Ok((name.clone(), text.clone())),
+            Value::String(text) => Ok((name, text)),
             other => Err(Error::invalid_arguments(format!(
                 "argument `headers` must map header names to strings, but `{name}` is `{other}`"
             ))),
@@ -141,29 +156,17 @@ fn python_str(value: &Value) -> String {
     }
 }
 
-/// `(connect, read)` from a number (both) or a `[connect, read]` list, where `null` means no limit.
-fn timeouts(value: &Value) -> Option<(Option<Duration>, Option<Duration>)> {
-    let seconds = |value: &Value| match value {
-        Value::Null => Some(None),
-        number => Duration::try_from_secs_f64(number.as_f64()?).ok().map(Some),
-    };
-    match value {
-        Value::Array(pair) if pair.len() == 2 => Some((seconds(&pair[0])?, seconds(&pair[1])?)),
-        Value::Number(_) => {
-            let both = seconds(value)?;
-            Some((both, both))
-        }
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chaosrt_sdk::Arguments;
     use chaosrt_sdk::serde_json::json;
 
+    /// The call for `arguments` as an experiment writes them: parsed by the SDK as the host's call would
+    /// be, defaults included.
     fn call(arguments: Value) -> Result<Call, Error> {
-        Call::from_arguments(&Arguments::from_json(&arguments.to_string()).unwrap())
+        let arguments = Arguments::from_json(&arguments.to_string()).unwrap();
+        Call::new(crate::request::parse(&arguments)?)
     }
 
     fn body_text(call: &Call) -> Option<String> {

@@ -138,6 +138,23 @@ pub enum HttpError {
     Other(String),
 }
 
+/// An activity that lets a request's error through with `?` fails as the contract says: a refused origin
+/// is [`Error::Denied`](crate::Error::Denied), anything else [`Error::Failed`](crate::Error::Failed)
+/// with the error's text. Map the error yourself to add the URL or Chaos Toolkit's wording.
+impl From<HttpError> for crate::Error {
+    fn from(err: HttpError) -> Self {
+        match err {
+            HttpError::Denied(detail) => Self::Denied(detail),
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
+/// Sends a `GET` request to `url`, with no headers or timeout, and waits for the whole response.
+pub fn get(url: impl Into<String>) -> Result<Response, HttpError> {
+    request(&Request::get(url))
+}
+
 /// Sends `req` and waits for the whole response.
 pub fn request(req: &Request) -> Result<Response, HttpError> {
     let url = Url::parse(&req.url)?;
@@ -458,5 +475,17 @@ mod tests {
         assert_eq!(response.header("Content-Type"), Some("text/plain"));
         assert_eq!(response.header("server"), None);
         assert_eq!(response.text(), "ok\u{fffd}");
+    }
+
+    #[test]
+    fn errors_convert_into_the_contracts() {
+        assert_eq!(
+            crate::Error::from(HttpError::Denied("no".into())),
+            crate::Error::Denied("no".into())
+        );
+        assert_eq!(
+            crate::Error::from(HttpError::Timeout),
+            crate::Error::Failed("the request timed out".into())
+        );
     }
 }
