@@ -46,9 +46,31 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` cut to at most `max` bytes (at a character boundary), with a note of how much was cut:
+/// plugin text is bounded before it is stored or shown, so a plugin cannot flood a log or a journal.
+pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let end = text.floor_char_boundary(max);
+    Cow::Owned(format!(
+        "{}… ({} more bytes cut)",
+        &text[..end],
+        text.len() - end
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clip_cuts_at_a_character_boundary_and_says_how_much() {
+        assert_eq!(clip("short", 5), "short");
+        assert_eq!(clip("abcdef", 3), "abc… (3 more bytes cut)");
+        // `é` is two bytes: a cut inside it keeps the character whole or drops it, never splits it.
+        assert_eq!(clip("aé", 2), "a… (2 more bytes cut)");
+    }
 
     #[test]
     fn control_and_format_characters_are_shown_not_obeyed() {

@@ -655,3 +655,60 @@ mod broken {
         );
     }
 }
+
+mod flood {
+    use super::*;
+    use chaosrt_test_guests::FLOOD;
+
+    #[test]
+    fn a_flood_of_log_messages_and_error_text_is_cut_to_bounds() {
+        let scratch = Scratch::new();
+        scratch.install(FLOOD);
+        let action = json!({
+            "type": "action", "name": "flood",
+            "provider": {"type": "plugin", "plugin": "flood", "func": "flood"}
+        });
+        let outcome = scratch.run(&with_rollback(action));
+        assert_failed_then_rolled_back(&scratch, &outcome, &["more bytes cut)"]);
+
+        let (journal, run) = outcome.completed_despite_failed_run(0);
+        let exception = run["exception"][0].as_str().unwrap();
+        assert!(
+            exception.len() < 65 << 10 && exception.contains("error eeee"),
+            "{} bytes of error text reached the journal",
+            exception.len()
+        );
+        let messages = outcome.lines();
+        let logged = messages
+            .iter()
+            .filter(|l| l.starts_with("INFO [plugin flood] message "))
+            .collect::<Vec<_>>();
+        assert!(
+            (60..=66).contains(&logged.len()),
+            "{} messages logged",
+            logged.len()
+        );
+        assert!(logged.iter().all(|l| l.len() < (16 << 10) + 64));
+        assert!(logged[0].ends_with("more bytes cut)"), "{}", logged[0]);
+        let dropped =
+            "[plugin flood] this call wrote 1 MiB to the log; its further log messages are dropped";
+        assert_eq!(
+            messages.iter().filter(|l| l.ends_with(dropped)).count(),
+            1,
+            "the drop is said once"
+        );
+        // What it printed is kept up to its cap (64 KiB of one 200 KiB line, shown cut to 16 KiB),
+        // the rest counted; printing more does not break the plugin. The whole log stays small.
+        let printed = "stdout ".len() + (200 << 10) + 1;
+        outcome.assert_line(&format!(
+            "WARNING [plugin flood] {} more bytes on stdout were not kept (the first 64 KiB are)",
+            printed - (64 << 10)
+        ));
+        assert!(
+            outcome.stderr.len() < 2 << 20,
+            "{} bytes of log",
+            outcome.stderr.len()
+        );
+        assert_eq!(journal["rollbacks"][0]["status"], json!("succeeded"));
+    }
+}

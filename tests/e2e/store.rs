@@ -457,3 +457,31 @@ fn the_store_and_the_cache_are_private_under_umask_000() {
     // data/chaosrt/{plugins/escape/0.1.0/{2 files}, compiled/{record}}, cache/chaosrt/components/{artifact}
     assert!(seen >= 9, "{seen}");
 }
+
+/// Metadata is the plugin's word, read again on every load: a component that describes itself as
+/// another plugin than the one installed (here, another plugin's bytes vouched for by an edited
+/// manifest) is not loaded, so it cannot borrow a name for its log lines and failures.
+#[test]
+fn a_plugin_that_no_longer_describes_itself_as_installed_is_not_loaded() {
+    let store = Store::new();
+    store.install(ESCAPE);
+    store.install(FETCH);
+    let escape = store.data().join("plugins/escape/0.1.0");
+    let fetch_bytes = std::fs::read(store.data().join("plugins/fetch/0.1.0/plugin.wasm")).unwrap();
+    std::fs::write(escape.join("plugin.wasm"), &fetch_bytes).unwrap();
+    let mut manifest = read_json(escape.join("manifest.json"));
+    manifest["sha256"] = json!(sha256_hex(&fetch_bytes));
+    std::fs::write(escape.join("manifest.json"), manifest.to_string()).unwrap();
+
+    let outcome = store.run_escape_read();
+    let said = "plugin 'escape' 0.1.0 now describes itself as 'fetch' 0.1.0; it was not loaded \
+                (reinstall it if that is intended)";
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    outcome.assert_line(&format!("ERROR   /method/0/provider: {said}"));
+    let listed = store.chaosrt(&["plugin", "list"]);
+    assert!(
+        stderr(&listed).contains(&format!("Skipping plugin 'escape' 0.1.0: {said}")),
+        "{}",
+        stderr(&listed)
+    );
+}

@@ -224,11 +224,9 @@ async fn load_one(
     let entry = registry
         .find(&call.plugin, call.version.as_deref())
         .map_err(|e| e.to_string())?;
-    let bytes = registry.bytes(&entry).map_err(|e| e.to_string())?;
-    let plugin = host
-        .load(&entry.name, &bytes, plugin_log(console, &entry.name))
-        .await
-        .map_err(|e| e.to_string())?;
+    let plugin = registry
+        .load(host, &entry, plugin_log(console, &entry.name))
+        .await?;
     console.debug(&format!(
         "Plugin {} {} ({:?}, sha256 {}, built for chaosrt:plugin@{})",
         plugin.metadata.name,

@@ -16,6 +16,7 @@
 
 mod bindings;
 pub mod cache;
+mod capture;
 mod error;
 mod insecure_tls;
 mod links;
@@ -38,7 +39,6 @@ use state::{CallClock, CallState, Denials, HttpGate, MemoryCap};
 use std::time::{Duration, Instant};
 use wasmtime::component::{InstancePre, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
 /// How often the epoch advances; timeouts are rounded up to this.
@@ -314,8 +314,8 @@ impl Host {
         log: LogSink,
     ) -> (Store<CallState>, Denials, Stdio) {
         let stdio = Stdio {
-            out: MemoryOutputPipe::new(STDIO_CAPTURE_BYTES),
-            err: MemoryOutputPipe::new(STDIO_CAPTURE_BYTES),
+            out: capture::Capture::new(STDIO_CAPTURE_BYTES),
+            err: capture::Capture::new(STDIO_CAPTURE_BYTES),
         };
         let mut wasi = WasiCtx::builder();
         wasi.stdout(stdio.out.clone()).stderr(stdio.err.clone());
@@ -365,10 +365,13 @@ impl Host {
                 refused: None,
             },
             log,
+            log_budget: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        let ticks = limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64;
+        // A timeout too long to count in ticks never fires, rather than wrapping to a short one.
+        let ticks = u64::try_from(limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()))
+            .unwrap_or(u64::MAX);
         store.set_epoch_deadline(ticks.max(1));
         store.epoch_deadline_trap();
         (store, denials, stdio)
@@ -377,20 +380,32 @@ impl Host {
 
 /// Captured guest stdout and stderr.
 struct Stdio {
-    out: MemoryOutputPipe,
-    err: MemoryOutputPipe,
+    out: capture::Capture,
+    err: capture::Capture,
 }
 
 impl Stdio {
     /// Sends what the plugin printed to the run's log, a line at a time.
     fn forward(&self, log: &LogSink) {
-        for (pipe, level) in [(&self.out, Level::Info), (&self.err, Level::Warning)] {
-            let text = pipe.contents();
+        for (pipe, level, name) in [
+            (&self.out, Level::Info, "stdout"),
+            (&self.err, Level::Warning, "stderr"),
+        ] {
+            let (text, dropped) = pipe.contents();
             for line in String::from_utf8_lossy(&text)
                 .lines()
                 .filter(|l| !l.trim().is_empty())
             {
-                log(level, line);
+                log(level, &crate::escape::clip(line, state::LOG_LINE_BYTES));
+            }
+            if dropped > 0 {
+                log(
+                    Level::Warning,
+                    &format!(
+                        "{dropped} more bytes on {name} were not kept (the first {} KiB are)",
+                        STDIO_CAPTURE_BYTES >> 10
+                    ),
+                );
             }
         }
     }
@@ -398,7 +413,7 @@ impl Stdio {
     /// The last line the plugin wrote to stderr before it trapped: a Rust guest's panic message
     /// (Rust's "note: run with `RUST_BACKTRACE=1`" hint after it is skipped).
     fn stderr_tail(&self) -> String {
-        let text = self.err.contents();
+        let (text, _) = self.err.contents();
         let text = String::from_utf8_lossy(&text);
         text.lines()
             .rev()
@@ -444,7 +459,7 @@ async fn guard<T>(
     // The trap itself says what happened; wasmtime's wasm backtrace of unnamed functions does not help
     // an operator.
     let mut detail = match error.downcast_ref::<wasmtime::Trap>() {
-        Some(trap) => format!("wasm trap: {trap}"),
+        Some(trap) => trap.to_string(),
         None => format!("{error:#}"),
     };
     // A Rust guest's panic message lands on stderr: the most useful part of a trap report.
@@ -461,8 +476,13 @@ async fn guard<T>(
 
 /// The failure of a call whose plugin returned `error`. A refusal the host recorded explains it
 /// better than whatever the guest made of wasi-http's bare "request denied".
+/// The longest error text a plugin's `failed`, `denied` or `invalid-arguments` may carry into the
+/// journal and the log; more is cut.
+pub const ERROR_TEXT_BYTES: usize = 64 << 10;
+
 fn refusal(plugin: &str, activity: &str, denied: &str, error: PluginError) -> CallError {
     let (plugin, activity) = (plugin.to_string(), activity.to_string());
+    let bounded = |text: String| crate::escape::clip(&text, ERROR_TEXT_BYTES).into_owned();
     match error {
         _ if !denied.is_empty() => CallError::Denied {
             plugin,
@@ -472,15 +492,17 @@ fn refusal(plugin: &str, activity: &str, denied: &str, error: PluginError) -> Ca
         PluginError::Denied(message) => CallError::Denied {
             plugin,
             activity,
-            message,
+            message: bounded(message),
         },
         PluginError::UnknownActivity(_) => CallError::UnknownActivity { plugin, activity },
         PluginError::InvalidArguments(message) => CallError::InvalidArguments {
             plugin,
             activity,
-            message,
+            message: bounded(message),
         },
-        PluginError::Failed(message) => CallError::Failed { message },
+        PluginError::Failed(message) => CallError::Failed {
+            message: bounded(message),
+        },
     }
 }
 

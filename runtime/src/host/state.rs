@@ -60,6 +60,7 @@ pub struct CallState {
     pub(super) gate: HttpGate,
     pub(super) limits: MemoryCap,
     pub(super) log: LogSink,
+    pub(super) log_budget: LogBudget,
     pub(super) context: Context,
     /// When the call's timeout fires, in nanoseconds of the call's monotonic clock ([`CallClock`]).
     pub(super) deadline: u64,
@@ -108,15 +109,59 @@ impl WasiHttpView for CallState {
     }
 }
 
+/// How much one call may write to the run's log through `log`: a plugin cannot flood the console,
+/// the log file or the disk. Each message is cut to [`LOG_LINE_BYTES`], and once a call has written
+/// [`LOG_CALL_BYTES`] its further messages are dropped, with one warning saying so.
+pub const LOG_LINE_BYTES: usize = 16 << 10;
+pub const LOG_CALL_BYTES: usize = 1 << 20;
+
+/// What is left of a call's log allowance.
+pub struct LogBudget {
+    left: usize,
+    exhausted: bool,
+}
+
+impl Default for LogBudget {
+    fn default() -> Self {
+        LogBudget {
+            left: LOG_CALL_BYTES,
+            exhausted: false,
+        }
+    }
+}
+
+impl CallState {
+    /// Sends one plugin message to the log within the call's budget.
+    fn emit(&mut self, level: Level, message: &str) {
+        if self.log_budget.exhausted {
+            return;
+        }
+        if self.log_budget.left == 0 {
+            self.log_budget.exhausted = true;
+            (self.log)(
+                Level::Warning,
+                &format!(
+                    "this call wrote {} MiB to the log; its further log messages are dropped",
+                    LOG_CALL_BYTES >> 20
+                ),
+            );
+            return;
+        }
+        let message = crate::escape::clip(message, LOG_LINE_BYTES.min(self.log_budget.left));
+        self.log_budget.left = self.log_budget.left.saturating_sub(message.len());
+        (self.log)(level, &message);
+    }
+}
+
 impl v0_2::log::Host for CallState {
     fn log(&mut self, level: v0_2::log::Level, message: String) {
-        (self.log)(level.into(), &message);
+        self.emit(level.into(), &message);
     }
 }
 
 impl v0_1::log::Host for CallState {
     fn log(&mut self, level: v0_1::log::Level, message: String) {
-        (self.log)(level.into(), &message);
+        self.emit(level.into(), &message);
     }
 }
 

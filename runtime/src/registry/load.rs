@@ -3,6 +3,7 @@
 //! naming it and why, and the others are still served.
 
 use super::{Entry, Registry};
+use crate::escape::escape;
 use crate::host::{Host, LogSink, Plugin};
 
 impl Registry {
@@ -26,7 +27,7 @@ impl Registry {
         for entry in entries {
             let outcome = match entry {
                 Ok(entry) => self
-                    .load_entry(host, &entry, &log)
+                    .load(host, &entry, log(&entry.name))
                     .await
                     .map(|plugin| (entry.clone(), plugin))
                     .map_err(|why| (entry.label(), why)),
@@ -39,24 +40,37 @@ impl Registry {
                     }
                     loaded.push((entry, plugin));
                 }
-                Err((label, why)) => warn(&format!(
-                    "Skipping plugin {}: {why}",
-                    crate::escape::escape(label.trim())
-                )),
+                Err((label, why)) => {
+                    warn(&format!("Skipping plugin {}: {why}", escape(label.trim())))
+                }
             }
         }
         loaded
     }
 
-    async fn load_entry(
-        &self,
-        host: &Host,
-        entry: &Entry,
-        log: &impl Fn(&str) -> LogSink,
-    ) -> Result<Plugin, String> {
+    /// Loads `entry`'s component, integrity-checked. An installed plugin must still describe itself
+    /// as the name and version it was installed as: its metadata is the plugin's word, read again on
+    /// every load, and the name is what its log lines and failures are attributed to.
+    pub async fn load(&self, host: &Host, entry: &Entry, log: LogSink) -> Result<Plugin, String> {
         let bytes = self.bytes(entry).map_err(|e| e.to_string())?;
-        host.load(&entry.name, &bytes, log(&entry.name))
+        let plugin = host
+            .load(&entry.name, &bytes, log)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        let (name, version) = (&plugin.metadata.name, &plugin.metadata.version);
+        let installed = entry.manifest.as_ref().map(|m| (&m.name, &m.version));
+        if let Some((was, at)) = installed
+            && (was != name || at != version)
+        {
+            return Err(format!(
+                "plugin '{}' {} now describes itself as '{}' {}; it was not loaded (reinstall it \
+                 if that is intended)",
+                escape(was),
+                escape(at),
+                escape(name),
+                escape(version)
+            ));
+        }
+        Ok(plugin)
     }
 }
