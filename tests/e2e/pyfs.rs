@@ -525,3 +525,53 @@ fn an_unsupported_keyword_argument_is_refused_at_validation() {
     );
     assert!(scratch.run_dir().join("f.txt").exists());
 }
+
+/// The optional keyword arguments CPython has, through the python form, as `chaos run` takes them.
+#[test]
+fn optional_keyword_arguments_are_taken_as_python_takes_them() {
+    let scratch = files();
+    symlink("d", scratch.run_dir().join("link-to-d")).unwrap();
+    let runs = run(
+        &scratch,
+        vec![
+            python("os", "makedirs", json!({"name": "d", "exist_ok": true})),
+            python("os", "makedirs", json!({"name": "n/m", "mode": 511})),
+            python("os", "mkdir", json!({"path": "p", "mode": 511})),
+            python(
+                "shutil",
+                "rmtree",
+                json!({"path": "link-to-d", "ignore_errors": true}),
+            ),
+            python(
+                "shutil",
+                "rmtree",
+                json!({"path": "missing", "ignore_errors": true}),
+            ),
+        ],
+    );
+    for run in &runs {
+        assert_succeeded(run, Value::Null);
+    }
+    assert!(scratch.run_dir().join("n/m").is_dir() && scratch.run_dir().join("p").is_dir());
+    assert!(scratch.run_dir().join("d").is_dir());
+}
+
+/// An argument CPython has but chaosrt does not serve is refused as such, not as unknown.
+#[test]
+fn an_unsupported_keyword_argument_is_named_as_unsupported() {
+    let scratch = files();
+    let outcome = scratch.run(&json!({
+        "title": "files", "description": "d",
+        "method": [python("shutil", "rmtree", json!({"path": "d", "onerror": null}))]
+    }));
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains(
+            "/method/0/provider/arguments/onerror: chaosrt does not support the argument \
+             'onerror' of shutil.rmtree (the fs plugin takes path, ignore_errors); leave it out"
+        ),
+        "{}",
+        outcome.stderr
+    );
+    assert!(scratch.run_dir().join("d").is_dir());
+}

@@ -249,9 +249,7 @@ impl Runtime {
             _ => None,
         };
         if let Some(alias) = alias
-            && let Some(extra) = arguments
-                .keys()
-                .find(|k| !alias.required.contains(&k.as_str()))
+            && let Some(extra) = arguments.keys().find(|k| !alias.takes(k))
         {
             // What Python raises when a tolerance probe gets a `value` its function does not take.
             return Err(format!(

@@ -917,11 +917,8 @@ impl Checker {
             }
         }
         for given in arguments.keys() {
-            if !alias.required.contains(&given.as_str()) {
-                self.error(
-                    &format!("{at}/arguments/{}", pointer_key(given)),
-                    format!("{module}.{func} takes no argument '{given}'"),
-                );
+            if let Some(refusal) = alias.refusal(given) {
+                self.error(&format!("{at}/arguments/{}", pointer_key(given)), refusal);
             }
         }
         Some(Provider::Plugin(PluginCall {
