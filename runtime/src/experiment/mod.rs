@@ -1,34 +1,9 @@
-//! Experiments as data: load (a JSON or YAML file or URL, with file:line:column on syntax errors) →
-//! validate (every error at once, each with a JSON pointer) → a typed [`Experiment`] → resolve its
-//! configuration and secrets with the operator's vars. Plus what the engine applies while running:
-//! `${…}` substitution and tolerances. Nothing here runs an activity.
-//!
-//! Chaos Toolkit's behaviour is the reference throughout; where it is Python's (string formatting,
-//! comparisons, YAML 1.1, `re`, `jsonpath2`), the modules below reproduce Python's rules.
+//! The experiment layer: the `chaosrt-experiment` crate (pure data, no wasmtime), re-exported so
+//! its items keep their `chaosrt::experiment` paths, plus the one part of loading that needs the
+//! network, fetching an experiment by URL.
 
-mod aliases;
-mod config;
-mod jsonpath;
-mod load;
-mod model;
-mod python;
-mod python_regex;
-mod substitute;
-mod tolerance;
-mod validate;
-mod yaml;
+pub use chaosrt_experiment::*;
 
-pub use aliases::{ALIASES, Alias, Returns, find as find_alias};
-pub use config::{Resolved, VarFileError, Vars, load_var_file, parse_var, resolve, secret_strings};
-pub use load::{
-    BEARER_TOKEN_VAR, FetchPolicy, LoadError, Loaded, load_file, load_source, parse_json,
-    parse_yaml,
-};
-pub use model::*;
-pub use python::{py_float_repr, py_str, py_truthy};
-pub use substitute::{
-    Scope, ShellTaint, Source, Taint, Tainted, substitute, substitute_shell, substitute_trusted,
-    tainted, unknown_names,
-};
-pub use tolerance::{Tolerance, ToleranceError};
-pub use validate::{Invalid, ValidationError, validate};
+mod fetch;
+
+pub use fetch::load_source;
