@@ -3,7 +3,7 @@
 //!
 //! - the current version is the one every `wit/*.wit` file declares (`package chaosrt:plugin@X;`); files
 //!   that disagree fail the build, since the host would otherwise speak a contract nobody wrote;
-//! - the frozen versions are the names of `wit/deps/chaosrt-plugin@X/`, each of whose files must
+//! - the frozen versions are the names of `wit/frozen/chaosrt-plugin@X/`, each of whose files must
 //!   declare that version.
 //!
 //! They are written to `$OUT_DIR/contract.rs` as constants, included by `src/host/bindings/mod.rs`.
@@ -16,12 +16,12 @@ const PACKAGE: &str = "chaosrt:plugin";
 fn main() {
     let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
     println!("cargo:rerun-if-changed={}", wit.display());
-    println!("cargo:rerun-if-changed={}", wit.join("deps").display());
+    println!("cargo:rerun-if-changed={}", wit.join("frozen").display());
 
     let current = declared_version(&wit);
     let mut frozen = Vec::new();
     let prefix = format!("{}@", PACKAGE.replace(':', "-"));
-    for entry in read_dir(&wit.join("deps")) {
+    for entry in read_dir(&wit.join("frozen")) {
         let name = entry.file_name().unwrap().to_string_lossy().into_owned();
         let Some(version) = name.strip_prefix(&prefix) else {
             continue;
@@ -53,7 +53,7 @@ fn main() {
          /// [`CONTRACT_VERSION`] as numbers.\n\
          pub const CONTRACT: (u64, u64, u64) = ({major}, {minor}, {patch});\n\
          /// The frozen versions still served, newest first: the directories \
-         `wit/deps/{prefix}X/`.\n\
+         `wit/frozen/{prefix}X/`.\n\
          pub const FROZEN_VERSIONS: &[&str] = &{frozen:?};"
     )
     .unwrap();

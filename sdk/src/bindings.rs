@@ -37,6 +37,13 @@ pub mod plugin {
             "wasi:io/poll@0.2.12": wasip2::io::poll,
             "wasi:io/streams@0.2.12": wasip2::io::streams,
             "wasi:random/random@0.2.12": wasip2::random::random,
+            "wasi:random/insecure@0.2.12": wasip2::random::insecure,
+            "wasi:random/insecure-seed@0.2.12": wasip2::random::insecure_seed,
+            "wasi:cli/terminal-input@0.2.12": wasip2::cli::terminal_input,
+            "wasi:cli/terminal-output@0.2.12": wasip2::cli::terminal_output,
+            "wasi:cli/terminal-stdin@0.2.12": wasip2::cli::terminal_stdin,
+            "wasi:cli/terminal-stdout@0.2.12": wasip2::cli::terminal_stdout,
+            "wasi:cli/terminal-stderr@0.2.12": wasip2::cli::terminal_stderr,
         },
     });
 }
@@ -61,13 +68,13 @@ pub mod discovery {
         default_bindings_module: "chaosrt_sdk::__private::bindings::discovery",
         export_macro_name: "export",
         with: {
-            "chaosrt:plugin/types@0.2.0": crate::bindings::plugin::chaosrt::plugin0_2_0::types,
+            "chaosrt:plugin/types@0.2.0": crate::bindings::plugin::chaosrt::plugin::types,
         },
     });
 }
 
 /// The contract's shared types.
-pub use plugin::chaosrt::plugin0_2_0::types as wit;
+pub use plugin::chaosrt::plugin::types as wit;
 
 impl From<Metadata> for wit::PluginMetadata {
     fn from(metadata: Metadata) -> Self {

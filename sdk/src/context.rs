@@ -6,7 +6,7 @@
 //! `wasm32` they panic.
 
 use crate::Error;
-use crate::bindings::plugin::chaosrt::plugin0_2_0::context as wit;
+use crate::bindings::plugin::chaosrt::plugin::context as wit;
 use serde_json::{Map, Value};
 use std::time::Duration;
 

@@ -239,7 +239,7 @@ macro_rules! export_plugin {
         $crate::export_plugin!(@host $plugin);
         #[cfg(target_arch = "wasm32")]
         const _: () = {
-            impl $crate::__private::bindings::plugin::exports::chaosrt::plugin0_2_0::plugin::Guest
+            impl $crate::__private::bindings::plugin::exports::chaosrt::plugin::plugin::Guest
                 for $plugin
             {
                 fn metadata() -> $crate::__private::wit::PluginMetadata {
@@ -263,7 +263,7 @@ macro_rules! export_plugin {
         $crate::export_plugin!(@host $plugin);
         #[cfg(target_arch = "wasm32")]
         const _: () = {
-            impl $crate::__private::bindings::plugin::exports::chaosrt::plugin0_2_0::plugin::Guest
+            impl $crate::__private::bindings::plugin::exports::chaosrt::plugin::plugin::Guest
                 for $plugin
             {
                 fn metadata() -> $crate::__private::wit::PluginMetadata {
@@ -278,7 +278,7 @@ macro_rules! export_plugin {
                 }
             }
 
-            impl $crate::__private::bindings::discovery::exports::chaosrt::plugin0_2_0::discovery::Guest
+            impl $crate::__private::bindings::discovery::exports::chaosrt::plugin::discovery::Guest
                 for $plugin
             {
                 fn discover() -> ::core::result::Result<

@@ -5,7 +5,7 @@
 //! level, so a warning shows as a warning. They reach the host only inside a call (on another target
 //! than `wasm32` they panic).
 
-use crate::bindings::plugin::chaosrt::plugin0_2_0::log as wit;
+use crate::bindings::plugin::chaosrt::plugin::log as wit;
 
 /// How much a message matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //!
 //! - [`v0_2`]: the current contract, generated from `wit/`; it serves every `0.2.Z` up to the
 //!   version `wit/` declares (wasmtime matches `@0.2.Z` exports and imports to `@0.2.*` by semver);
-//! - [`v0_1`]: 0.1.0, frozen in `wit/deps/chaosrt-plugin@0.1.0/`.
+//! - [`v0_1`]: 0.1.0, frozen in `wit/frozen/chaosrt-plugin@0.1.0/`.
 //!
 //! Each module converts its generated types into the host's own ([`Metadata`], [`Capability`],
 //! [`PluginError`], [`Level`], [`Reported`]) right here, at the edge, so nothing else in chaosrt
@@ -28,7 +28,7 @@ use wasmtime::component::{HasSelf, Instance, InstancePre, Linker};
 include!(concat!(env!("OUT_DIR"), "/contract.rs"));
 
 // `v0_2` is generated from `wit/`, so `wit/` must still be a 0.2 contract. Moving to 0.3 means
-// freezing 0.2 under `wit/deps/` and adding bindings for both (wit/README.md, "Freezing a version").
+// freezing 0.2 under `wit/frozen/` and adding bindings for both (wit/README.md, "Freezing a version").
 const _: () = assert!(
     CONTRACT.0 == 0 && CONTRACT.1 == 2,
     "wit/ is no longer contract 0.2: freeze 0.2 and add host bindings for the new version"
@@ -73,7 +73,7 @@ impl Contract {
     }
 }
 
-/// The bindings of a frozen version. Every version under `wit/deps/` must have some: the test
+/// The bindings of a frozen version. Every version under `wit/frozen/` must have some: the test
 /// `every_frozen_version_has_bindings` fails otherwise.
 fn frozen(version: &str) -> Option<Contract> {
     match version {
@@ -261,7 +261,7 @@ mod tests {
         let current = declared(&wit);
         assert!(current.len() >= 4, "{current:?}");
         assert!(current.iter().all(|v| v == CONTRACT_VERSION), "{current:?}");
-        let mut frozen: Vec<String> = std::fs::read_dir(wit.join("deps"))
+        let mut frozen: Vec<String> = std::fs::read_dir(wit.join("frozen"))
             .unwrap()
             .filter_map(|e| {
                 let name = e.unwrap().file_name().into_string().unwrap();

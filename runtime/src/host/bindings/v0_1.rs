@@ -1,4 +1,4 @@
-//! Bindings for the frozen contract 0.1.0 (`wit/deps/chaosrt-plugin@0.1.0`), kept so that plugins
+//! Bindings for the frozen contract 0.1.0 (`wit/frozen/chaosrt-plugin@0.1.0`), kept so that plugins
 //! built against it keep running. Nothing outside this module sees its types: [`super::convert`]
 //! turns them into the host's at the edge.
 //!
@@ -6,7 +6,7 @@
 //! links for every version.
 
 wasmtime::component::bindgen!({
-    path: "../wit/deps/chaosrt-plugin@0.1.0",
+    path: "../wit/frozen/chaosrt-plugin@0.1.0",
     world: "chaosrt-plugin",
     exports: { default: async },
 });

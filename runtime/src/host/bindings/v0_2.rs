@@ -20,9 +20,9 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use self::chaosrt::plugin0_2_0::{context, kubernetes, log, types};
-pub use self::exports::chaosrt::plugin0_2_0::discovery::GuestIndices as DiscoveryIndices;
-pub use self::exports::chaosrt::plugin0_2_0::plugin::GuestIndices as PluginIndices;
+pub use self::chaosrt::plugin::{context, kubernetes, log, types};
+pub use self::exports::chaosrt::plugin::discovery::GuestIndices as DiscoveryIndices;
+pub use self::exports::chaosrt::plugin::plugin::GuestIndices as PluginIndices;
 
 use crate::host::error::PluginError;
 use crate::host::metadata::{ActivityKind, ActivitySpec, ArgumentSpec, Metadata};

@@ -13,12 +13,10 @@ wit_bindgen::generate!({
     world: "chaosrt-discoverable-plugin",
     generate_all,
 });
-// wit/deps/ also holds the frozen chaosrt:plugin@0.1.0, so wit-bindgen tells the two versions'
-// modules apart by their version: `plugin0_2_0`.
 
-use chaosrt::plugin0_2_0::context;
-use chaosrt::plugin0_2_0::log::{Level, log};
-use chaosrt::plugin0_2_0::types::{
+use chaosrt::plugin::context;
+use chaosrt::plugin::log::{Level, log};
+use chaosrt::plugin::types::{
     Activity, ActivityKind, ArgumentSpec, ArgumentType, Error, PluginMetadata, Target,
 };
 use serde_json::{Value, json};
@@ -26,7 +24,7 @@ use wasi::clocks::monotonic_clock;
 
 struct Discoverable;
 
-impl exports::chaosrt::plugin0_2_0::plugin::Guest for Discoverable {
+impl exports::chaosrt::plugin::plugin::Guest for Discoverable {
     fn metadata() -> PluginMetadata {
         PluginMetadata {
             name: "discoverable".into(),
@@ -71,7 +69,7 @@ impl exports::chaosrt::plugin0_2_0::plugin::Guest for Discoverable {
     }
 }
 
-impl exports::chaosrt::plugin0_2_0::discovery::Guest for Discoverable {
+impl exports::chaosrt::plugin::discovery::Guest for Discoverable {
     fn discover() -> Result<Vec<Target>, Error> {
         let target = |kind: &str, name: &str, namespace: Option<&str>, details: &str| Target {
             kind: kind.into(),

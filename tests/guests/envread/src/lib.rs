@@ -14,17 +14,15 @@ wit_bindgen::generate!({
     world: "chaosrt-discoverable-plugin",
     generate_all,
 });
-// wit/deps/ also holds the frozen chaosrt:plugin@0.1.0, so wit-bindgen tells the two versions'
-// modules apart by their version: `plugin0_2_0`.
 
-use chaosrt::plugin0_2_0::types::{
+use chaosrt::plugin::types::{
     Activity, ActivityKind, Capability, Error, PluginMetadata, Target,
 };
 use serde_json::{Map, Value};
 
 struct EnvRead;
 
-impl exports::chaosrt::plugin0_2_0::plugin::Guest for EnvRead {
+impl exports::chaosrt::plugin::plugin::Guest for EnvRead {
     fn metadata() -> PluginMetadata {
         PluginMetadata {
             name: "envread".into(),
@@ -58,7 +56,7 @@ impl exports::chaosrt::plugin0_2_0::plugin::Guest for EnvRead {
     }
 }
 
-impl exports::chaosrt::plugin0_2_0::discovery::Guest for EnvRead {
+impl exports::chaosrt::plugin::discovery::Guest for EnvRead {
     fn discover() -> Result<Vec<Target>, Error> {
         let value = std::env::var("CHAOSRT_GUEST_ENV_GRANTED").unwrap_or_default();
         match value.as_str() {

@@ -11,12 +11,12 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use chaosrt::plugin0_2_0::log::{Level, log};
-use chaosrt::plugin0_2_0::types::{Activity, ActivityKind, Error, PluginMetadata};
+use chaosrt::plugin::log::{Level, log};
+use chaosrt::plugin::types::{Activity, ActivityKind, Error, PluginMetadata};
 
 struct Flood;
 
-impl exports::chaosrt::plugin0_2_0::plugin::Guest for Flood {
+impl exports::chaosrt::plugin::plugin::Guest for Flood {
     fn metadata() -> PluginMetadata {
         PluginMetadata {
             name: "flood".into(),

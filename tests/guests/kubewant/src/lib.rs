@@ -9,17 +9,15 @@ wit_bindgen::generate!({
     world: "chaosrt-kubernetes-plugin",
     generate_all,
 });
-// wit/deps/ also holds the frozen chaosrt:plugin@0.1.0, so wit-bindgen tells the two versions'
-// modules apart by their version: `plugin0_2_0`.
 
-use chaosrt::plugin0_2_0::kubernetes::{self, Request};
-use chaosrt::plugin0_2_0::types::{
+use chaosrt::plugin::kubernetes::{self, Request};
+use chaosrt::plugin::types::{
     Activity, ActivityKind, Capability, Error, KubernetesAccess, PluginMetadata, Target,
 };
 
 struct KubeWant;
 
-impl exports::chaosrt::plugin0_2_0::plugin::Guest for KubeWant {
+impl exports::chaosrt::plugin::plugin::Guest for KubeWant {
     fn metadata() -> PluginMetadata {
         PluginMetadata {
             name: "kubewant".into(),
@@ -64,7 +62,7 @@ impl exports::chaosrt::plugin0_2_0::plugin::Guest for KubeWant {
     }
 }
 
-impl exports::chaosrt::plugin0_2_0::discovery::Guest for KubeWant {
+impl exports::chaosrt::plugin::discovery::Guest for KubeWant {
     fn discover() -> Result<Vec<Target>, Error> {
         Ok(vec![])
     }

@@ -11,7 +11,7 @@
 #![allow(unsafe_code)] // wit-bindgen's generated export glue
 
 wit_bindgen::generate!({
-    path: "../../../wit/deps/chaosrt-plugin@0.1.0",
+    path: "../../../wit/frozen/chaosrt-plugin@0.1.0",
     world: "chaosrt-plugin",
 });
 
