@@ -15,9 +15,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use chaosrt::plugin::types::{
-    Activity, ActivityKind, Capability, Error, PluginMetadata, Target,
-};
+use chaosrt::plugin::types::{Activity, ActivityKind, Capability, Error, PluginMetadata, Target};
 use serde_json::{Map, Value};
 
 struct EnvRead;
