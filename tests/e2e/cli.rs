@@ -237,12 +237,7 @@ fn log_format_json_prints_one_object_per_line_with_ctk_keys() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let keys: Vec<&str> = lines[0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = crate::support::keys(&lines[0]);
     assert_eq!(
         keys,
         [

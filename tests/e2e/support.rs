@@ -251,3 +251,14 @@ pub fn origin_of(url: &str) -> String {
     let authority = rest.split('/').next().unwrap_or_default();
     format!("http://{authority}")
 }
+
+/// The keys of a JSON object, in order.
+#[track_caller]
+pub fn keys(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}

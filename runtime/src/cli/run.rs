@@ -3,9 +3,11 @@
 use super::vars::VarArgs;
 use crate::console::{Console, Mask};
 use crate::engine::prepare::{Checks, prepare};
-use crate::engine::{Dry, RunOptions, Runtime, StrategyFlags, interrupt_signal};
+use crate::engine::{
+    Dry, Interrupts, RunOptions, Runtime, StrategyFlags, interrupted_while_loading,
+};
 use crate::experiment::{HypothesisStrategy, RollbackStrategy, secret_strings};
-use crate::journal::Status;
+use crate::journal::{Destination, Saved, Status};
 use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,15 +63,28 @@ pub async fn run(
     console: Console,
     settings: &crate::settings::Settings,
 ) -> anyhow::Result<ExitCode> {
+    // From here on a signal ends the run with a journal, loading included.
+    let interrupts = Interrupts::listen(console.clone());
+    let started = std::time::Instant::now();
     let vars = args.vars.load()?;
+    // Before anything runs: finding out at the end would lose the run.
+    let destination = Destination::check(&args.journal_path)?;
     let (host, registry) = super::host_and_registry()?;
     let checks = Checks {
         validate: !args.no_validation,
         verify_tls: !args.no_verify_tls,
         allow_http_source: args.allow_http_source,
     };
-    let Some(prepared) = prepare(&args.source, &vars, &host, &registry, &console, checks).await
-    else {
+    let loaded = std::sync::OnceLock::new();
+    let prepared = tokio::select! {
+        prepared = prepare(&args.source, &vars, &host, &registry, &console, checks, &loaded) => prepared,
+        () = interrupts.after(0) => {
+            let journal = interrupted_while_loading(loaded.get(), args.dry, started, &console);
+            journal.save(&destination, &Mask::default())?;
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let Some(prepared) = prepared else {
         return Ok(ExitCode::from(1));
     };
     if checks.validate {
@@ -101,16 +116,20 @@ pub async fn run(
             &prepared.plugins,
             &prepared.resolved,
             &options,
-            interrupt_signal(),
+            &interrupts,
         )
         .await;
-    journal.write(&args.journal_path, &mask).with_context(|| {
-        format!(
-            "cannot write the journal to {}",
-            args.journal_path.display()
-        )
-    })?;
-    let ok = journal.status == Some(Status::Completed) && !journal.deviated;
+    let saved = journal.save(&destination, &mask)?;
+    if let Saved::Fallback { error, fallback } = &saved {
+        runtime.console.error(&format!(
+            "cannot write the journal to {}: {error}; it was written to {} instead",
+            destination.path().display(),
+            fallback.display()
+        ));
+    }
+    let ok = journal.status == Some(Status::Completed)
+        && !journal.deviated
+        && matches!(saved, Saved::AtPath);
     Ok(if ok {
         ExitCode::SUCCESS
     } else {

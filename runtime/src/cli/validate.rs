@@ -31,6 +31,7 @@ pub async fn run(args: Args, console: Console) -> anyhow::Result<ExitCode> {
             // Validation runs nothing, so whatever the network did to the document is only reported.
             allow_http_source: true,
         },
+        &std::sync::OnceLock::new(),
     )
     .await;
     Ok(match prepared {

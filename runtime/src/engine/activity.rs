@@ -12,8 +12,10 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 impl Runtime {
-    /// Runs one activity and records it. Failures are recorded, never raised.
-    pub(super) async fn execute(&self, activity: &Activity, run: &Run<'_>) -> Record {
+    /// Runs one activity and records it. Failures are recorded, never raised. A signal while it
+    /// runs ends it at once, recorded as Chaos Toolkit keeps it (output null, no status); a signal
+    /// before it started (in its before-pause) leaves no record (`None`), as there.
+    pub(super) async fn execute(&self, activity: &Activity, run: &Run<'_>) -> Option<Record> {
         let console = &self.console;
         let dry = run.options.dry;
         let is_dry = match dry {
@@ -26,9 +28,12 @@ impl Runtime {
         let pause_before = self.pause(activity, "before", run);
         if let Some((text, secs)) = &pause_before {
             console.info(&format!("Pausing before next activity for {text}s..."));
-            if sleeps {
-                tokio::time::sleep(seconds(*secs)).await;
+            if sleeps && !secs.is_nan() && !run.sleep(seconds(*secs)).await {
+                return None;
             }
+        }
+        if run.stop_requested() {
+            return None;
         }
         let background = if activity.background {
             " [in background]"
@@ -49,7 +54,22 @@ impl Runtime {
                 console.debug(&format!("Activity {} is in dry mode", activity.name));
                 Ok((Value::Null, false))
             }
-            _ => self.call_vouched(activity, run).await,
+            _ => tokio::select! {
+                result = self.call_vouched(activity, run) => result,
+                () = run.stopped() => {
+                    let end = Utc::now();
+                    return Some(Record {
+                        activity: activity.raw.clone(),
+                        output: Value::Null,
+                        start: iso(start),
+                        status: RunStatus::Interrupted,
+                        exception: None,
+                        end: iso(end),
+                        duration: (end - start).as_seconds_f64(),
+                        tolerance_met: None,
+                    });
+                }
+            },
         };
         let end = Utc::now();
         let (output, status, exception) = match result {
@@ -84,10 +104,10 @@ impl Runtime {
         if let Some((text, secs)) = self.pause(activity, "after", run) {
             console.info(&format!("Pausing after activity for {text}s..."));
             if sleeps && !secs.is_nan() {
-                tokio::time::sleep(seconds(secs)).await;
+                run.sleep(seconds(secs)).await;
             }
         }
-        record
+        Some(record)
     }
 
     /// A pause as logged (the value as written, or substituted from `${name}`) and in seconds; NaN

@@ -15,12 +15,13 @@ impl Runtime {
         plugins: &Plugins,
         resolved: &Resolved,
         options: &RunOptions,
+        interrupts: &super::Interrupts,
     ) -> Resolved {
         let mut configured = resolved.clone();
         let mut failed = false;
         for (key, probe) in &experiment.dynamic_configuration {
             let output = {
-                let run = Run::new(experiment, plugins, &configured, options);
+                let run = Run::new(experiment, plugins, &configured, options, interrupts);
                 self.call(probe, &run).await
             };
             let value = match (&probe.provider, output) {

@@ -35,7 +35,20 @@ impl Runtime {
             probes: Vec::new(),
         };
         for probe in &hypothesis.probes {
-            let (record, verdict) = self.probe_until_met(probe, run).await;
+            let Some((record, verdict)) = self.probe_until_met(probe, run).await else {
+                // Interrupted: what ran is kept, nothing is concluded.
+                return Checked {
+                    state,
+                    broken: false,
+                };
+            };
+            if record.status == RunStatus::Interrupted {
+                state.probes.push(record);
+                return Checked {
+                    state,
+                    broken: false,
+                };
+            }
             let failed = record.status == RunStatus::Failed;
             state.probes.push(record);
             if failed {
@@ -75,10 +88,14 @@ impl Runtime {
 
     /// Runs a hypothesis probe and checks it; with `retry`, again after each interval while it fails
     /// or misses its tolerance, up to `count` more times.
-    async fn probe_until_met(&self, probe: &Activity, run: &Run<'_>) -> (Record, Verdict) {
+    /// `None` when a signal came before it started (or between two attempts).
+    async fn probe_until_met(&self, probe: &Activity, run: &Run<'_>) -> Option<(Record, Verdict)> {
         let mut attempt = 0;
         loop {
-            let mut record = self.execute(probe, run).await;
+            let mut record = self.execute(probe, run).await?;
+            if record.status == RunStatus::Interrupted {
+                return Some((record, Verdict::NotMet("interrupted".into())));
+            }
             let verdict = if record.status == RunStatus::Failed {
                 Verdict::NotMet("terminated unexpectedly".into())
             } else {
@@ -86,17 +103,19 @@ impl Runtime {
             };
             record.tolerance_met = Some(matches!(verdict, Verdict::Met));
             let Some(retry) = probe.retry.as_ref().filter(|r| attempt < r.count) else {
-                return (record, verdict);
+                return Some((record, verdict));
             };
             if matches!(verdict, Verdict::Met) {
-                return (record, verdict);
+                return Some((record, verdict));
             }
             attempt += 1;
             self.console.info(&format!(
                 "Probe '{}' not met yet, retrying in {}s ({attempt} of {})",
                 probe.name, retry.interval, retry.count
             ));
-            tokio::time::sleep(seconds(retry.interval)).await;
+            if !run.sleep(seconds(retry.interval)).await {
+                return Some((record, verdict));
+            }
         }
     }
 
@@ -163,10 +182,12 @@ impl Runtime {
         tokio::pin!(stopped);
         let (mut iterations, mut deviations) = (0u32, 0u32);
         loop {
-            if matches!(
-                run.status(),
-                Some(Status::Failed | Status::Interrupted | Status::Aborted)
-            ) {
+            if run.stop_requested()
+                || matches!(
+                    run.status(),
+                    Some(Status::Failed | Status::Interrupted | Status::Aborted)
+                )
+            {
                 break;
             }
             let state = self.hypothesis(hypothesis, run).await.state;
@@ -191,7 +212,7 @@ impl Runtime {
             }
             tokio::select! {
                 () = &mut stopped => break,
-                () = tokio::time::sleep(seconds(frequency)) => {}
+                slept = run.sleep(seconds(frequency)) => if !slept { break },
             }
         }
         console.info("Continuous steady state hypothesis terminated");

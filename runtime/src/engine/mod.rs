@@ -26,10 +26,11 @@ use hypothesis::Checked;
 pub use options::{Dry, RunOptions, StrategyFlags};
 pub use plugins::Plugins;
 use serde_json::{Map, Value};
-pub use signal::{Interrupt, interrupt_signal};
+pub use signal::{Interrupt, Interrupts, interrupted_while_loading};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// What a run needs from its surroundings.
@@ -52,6 +53,10 @@ pub(crate) struct Run<'a> {
     pub during: Mutex<Vec<SteadyState>>,
     /// Configuration keys a plugin computed (`Experiment::tainted_configuration`).
     tainted_configuration: BTreeSet<String>,
+    /// The signals of the run, and how many the current phase already saw (the rollbacks played
+    /// after an interrupted method stop only at the next one).
+    interrupts: Interrupts,
+    seen: AtomicU32,
 }
 
 /// The outputs of the activities that ran so far, and which of them the operator can vouch for.
@@ -81,8 +86,11 @@ impl<'a> Run<'a> {
         plugins: &'a Plugins,
         resolved: &'a Resolved,
         options: &'a RunOptions,
+        interrupts: &Interrupts,
     ) -> Run<'a> {
         Run {
+            interrupts: interrupts.clone(),
+            seen: AtomicU32::new(0),
             experiment,
             plugins,
             resolved,
@@ -100,6 +108,31 @@ impl<'a> Run<'a> {
 
     pub fn set_status(&self, status: Status) {
         *self.status.lock().unwrap() = Some(status);
+    }
+
+    /// Whether a signal the current phase has not seen arrived; if so the run is `interrupted`.
+    pub fn stop_requested(&self) -> bool {
+        let stop = self.interrupts.count() > self.seen.load(Ordering::SeqCst);
+        if stop {
+            self.set_status(Status::Interrupted);
+        }
+        stop
+    }
+
+    /// Resolves when a signal the current phase has not seen arrives.
+    pub async fn stopped(&self) {
+        self.interrupts
+            .after(self.seen.load(Ordering::SeqCst))
+            .await;
+        self.set_status(Status::Interrupted);
+    }
+
+    /// Sleeps, unless a signal cuts it short; whether it slept the whole time.
+    pub async fn sleep(&self, duration: Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(duration) => true,
+            () = self.stopped() => false,
+        }
     }
 
     /// Calls `f` with what `${…}` resolves from: configuration, secrets and earlier outputs (read in
@@ -138,19 +171,23 @@ impl<'a> Run<'a> {
 }
 
 impl Runtime {
-    /// Runs the experiment and returns its journal. Never fails: whatever happens is recorded.
-    /// `interrupt` resolves when a signal asks the run to stop.
+    /// Runs the experiment and returns its journal. Never fails: whatever happens is recorded. A
+    /// signal in `interrupts` ends the run `interrupted`, keeping every activity that ran.
     pub async fn run(
         &self,
         experiment: &Experiment,
         plugins: &Plugins,
         resolved: &Resolved,
         options: &RunOptions,
-        interrupt: impl Future<Output = Interrupt>,
+        interrupts: &Interrupts,
     ) -> Journal {
         let console = &self.console;
-        let resolved = &self.configure(experiment, plugins, resolved, options).await;
-        let run = Run::new(experiment, plugins, resolved, options);
+        let configured = tokio::select! {
+            configured = self.configure(experiment, plugins, resolved, options, interrupts) => configured,
+            () = interrupts.after(0) => resolved.clone(),
+        };
+        let resolved = &configured;
+        let run = Run::new(experiment, plugins, resolved, options, interrupts);
         let title = run.substitute(&Value::String(experiment.title.clone()));
         let title = match &title {
             Value::String(s) => s.clone(),
@@ -186,25 +223,22 @@ impl Runtime {
             console.info("No steady state hypothesis defined. That's ok, just exploring.");
         }
 
-        tokio::pin!(interrupt);
-        let mut interrupted = None;
-        tokio::select! {
-            () = self.phases(&run, &mut journal, with_hypothesis) => {}
-            signal = &mut interrupt => interrupted = Some(signal),
+        if !run.stop_requested() {
+            self.phases(&run, &mut journal, with_hypothesis).await;
         }
-        if let Some(signal) = interrupted {
-            self.log_interrupt(signal);
-            run.set_status(Status::Interrupted);
-        }
+        run.stop_requested();
         journal.steady_states.during = std::mem::take(&mut *run.during.lock().unwrap());
 
         if self.should_roll_back(&run, journal.deviated) {
-            tokio::select! {
-                () = self.rollbacks(&run, &mut journal) => {}
-                signal = &mut interrupt, if interrupted.is_none() => {
-                    self.log_interrupt(signal);
-                    run.set_status(Status::Interrupted);
-                }
+            // A signal that stopped the method stops the rollbacks only if another one comes.
+            run.seen.store(interrupts.count(), Ordering::SeqCst);
+            let already = interrupts.count() > 0;
+            self.rollbacks(&run, &mut journal).await;
+            if run.stop_requested() && already {
+                console.error(
+                    "Received a second signal during the rollbacks: aborting them; the rollbacks \
+                     that did not run are not in the journal",
+                );
             }
         }
 
@@ -237,6 +271,10 @@ impl Runtime {
         {
             let checked = self.hypothesis(h, run).await;
             let met = checked.state.steady_state_met;
+            if run.stop_requested() {
+                journal.steady_states.before = Some(checked.state);
+                return;
+            }
             if !met {
                 run.set_status(status_after_unmet(&checked));
                 self.critical_not_in_tolerance(&checked.state);
@@ -261,13 +299,19 @@ impl Runtime {
         };
         tokio::join!(method, beside);
 
-        if matches!(run.status(), Some(Status::Interrupted | Status::Aborted)) {
+        if run.stop_requested()
+            || matches!(run.status(), Some(Status::Interrupted | Status::Aborted))
+        {
             return;
         }
         if let Some(h) = hypothesis
             && runs_after(strategy)
         {
             let checked = self.hypothesis(h, run).await;
+            if run.stop_requested() {
+                journal.steady_states.after = Some(checked.state);
+                return;
+            }
             if !checked.state.steady_state_met {
                 journal.deviated = true;
                 run.set_status(status_after_unmet(&checked));

@@ -43,6 +43,9 @@ impl Runtime {
         let first = records.len();
         let mut background = FuturesUnordered::new();
         for activity in activities {
+            if run.stop_requested() {
+                break;
+            }
             if !rollbacks
                 && matches!(
                     run.status(),
@@ -64,16 +67,19 @@ impl Runtime {
             let record = loop {
                 tokio::select! {
                     done = &mut fut => break done,
-                    Some(record) = background.next(), if !background.is_empty() => records.push(record),
+                    Some(record) = background.next(), if !background.is_empty() => records.extend(record),
                 }
             };
-            if !rollbacks {
+            let Some(record) = record else {
+                break;
+            };
+            if !rollbacks && record.status != RunStatus::Interrupted {
                 self.assert(activity, &record, run).await;
             }
             records.push(record);
         }
         while let Some(record) = background.next().await {
-            records.push(record);
+            records.extend(record);
         }
         records[first..].sort_by(|a, b| a.start.cmp(&b.start));
     }

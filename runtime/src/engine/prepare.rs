@@ -31,7 +31,8 @@ pub struct Checks {
     pub allow_http_source: bool,
 }
 
-/// Loads and checks `source`; `None` (after logging why) when it cannot run.
+/// Loads and checks `source`; `None` (after logging why) when it cannot run. The experiment goes
+/// into `loaded` as soon as it is parsed, for the journal of a run interrupted while it loads.
 pub async fn prepare(
     source: &str,
     vars: &Vars,
@@ -39,6 +40,7 @@ pub async fn prepare(
     registry: &Registry,
     console: &Console,
     checks: Checks,
+    loaded: &std::sync::OnceLock<Value>,
 ) -> Option<Prepared> {
     let policy = FetchPolicy {
         verify_tls: checks.verify_tls,
@@ -51,6 +53,7 @@ pub async fn prepare(
             return None;
         }
     };
+    let _ = loaded.set(raw.clone());
     if checks.validate {
         console.info("Validating the experiment's syntax");
     }

@@ -1,5 +1,9 @@
 //! The `process` provider: the operator's own command, run on the host as Chaos Toolkit runs it
 //! (the experiment is trusted like a shell script; plugins are what the sandbox is for).
+//!
+//! Beyond Chaos Toolkit, which kills only the direct child on a timeout and nothing on a signal:
+//! the command runs in a process group of its own, and the whole group is killed when the activity
+//! times out or the run is interrupted (the call is dropped), so what `sh -c` started goes too.
 
 use crate::experiment::ProcessArguments;
 use serde_json::{Value, json};
@@ -32,9 +36,12 @@ pub async fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
     let child = command
         .spawn()
         .map_err(|e| format!("failed to run {}: {e}", program.display()))?;
+    let group = Group(child.id());
     let wait = child.wait_with_output();
     let output = match timeout {
         Some(t) => tokio::time::timeout(t, wait)
@@ -43,12 +50,30 @@ pub async fn run(
         None => wait.await,
     }
     .map_err(|e| format!("failed to run {}: {e}", program.display()))?;
+    // It ended by itself: what it left running on purpose (`nohup x &`) is the operator's.
+    std::mem::forget(group);
     Ok(json!({
         // Killed by a signal: Python reports the negative signal number.
         "status": output.status.code().unwrap_or_else(|| -signal_of(&output.status)),
         "stdout": String::from_utf8_lossy(&output.stdout),
         "stderr": String::from_utf8_lossy(&output.stderr),
     }))
+}
+
+/// The process group of a running command, killed when dropped: after a timeout, or when the
+/// run is interrupted and the call dropped.
+struct Group(Option<u32>);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self
+            .0
+            .and_then(|p| rustix::process::Pid::from_raw(p as i32))
+        {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
 }
 
 #[cfg(unix)]
