@@ -15,6 +15,84 @@
 //!
 //! [`Capability`]: super::policy::Capability
 
+/// The conversions every version's bindings need whose WIT types have the same shape in each
+/// (metadata around capabilities, argument types, errors, log levels): expanded inside each version's
+/// module, next to its `types` and `log`, which differ as Rust types. Each version writes its own
+/// `capability`, the part whose meaning changed.
+macro_rules! shared_conversions {
+    () => {
+        /// The plugin's metadata in host types.
+        pub fn metadata(m: types::PluginMetadata) -> crate::host::metadata::Metadata {
+            use crate::host::metadata::{ActivityKind, ActivitySpec, ArgumentSpec, Metadata};
+            Metadata {
+                name: m.name,
+                version: m.version,
+                description: m.description,
+                capabilities: m.capabilities.into_iter().map(capability).collect(),
+                activities: m
+                    .activities
+                    .into_iter()
+                    .map(|a| ActivitySpec {
+                        name: a.name,
+                        kind: match a.kind {
+                            types::ActivityKind::Probe => ActivityKind::Probe,
+                            types::ActivityKind::Action => ActivityKind::Action,
+                        },
+                        description: a.description,
+                        arguments: a
+                            .arguments
+                            .into_iter()
+                            .map(|arg| ArgumentSpec {
+                                name: arg.name,
+                                type_name: argument_type(arg.type_),
+                                required: arg.required,
+                                default: arg.default,
+                                description: arg.description,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            }
+        }
+
+        fn argument_type(t: types::ArgumentType) -> &'static str {
+            match t {
+                types::ArgumentType::String => "string",
+                types::ArgumentType::Integer => "integer",
+                types::ArgumentType::Number => "number",
+                types::ArgumentType::Boolean => "boolean",
+                types::ArgumentType::Object => "object",
+                types::ArgumentType::List => "list",
+                types::ArgumentType::Any => "any",
+            }
+        }
+
+        impl From<types::Error> for crate::host::error::PluginError {
+            fn from(e: types::Error) -> crate::host::error::PluginError {
+                use crate::host::error::PluginError;
+                match e {
+                    types::Error::UnknownActivity(s) => PluginError::UnknownActivity(s),
+                    types::Error::InvalidArguments(s) => PluginError::InvalidArguments(s),
+                    types::Error::Denied(s) => PluginError::Denied(s),
+                    types::Error::Failed(s) => PluginError::Failed(s),
+                }
+            }
+        }
+
+        impl From<log::Level> for crate::host::state::Level {
+            fn from(level: log::Level) -> crate::host::state::Level {
+                use crate::host::state::Level;
+                match level {
+                    log::Level::Debug => Level::Debug,
+                    log::Level::Info => Level::Info,
+                    log::Level::Warning => Level::Warning,
+                    log::Level::Error => Level::Error,
+                }
+            }
+        }
+    };
+}
+
 pub mod v0_1;
 pub mod v0_2;
 

@@ -14,46 +14,14 @@ wasmtime::component::bindgen!({
 pub use self::chaosrt::plugin::{log, types};
 pub use self::exports::chaosrt::plugin::plugin::GuestIndices as PluginIndices;
 
-use crate::host::error::PluginError;
-use crate::host::metadata::{ActivityKind, ActivitySpec, ArgumentSpec, Metadata};
 use crate::host::policy::{Access, Capability};
-use crate::host::state::{Context, Level};
+use crate::host::state::Context;
 
-/// 0.1.0's metadata in host types. `http("*")` meant "the URL in the `url` argument", which 0.2
+shared_conversions!();
+
+/// A 0.1.0 capability in host terms. `http("*")` meant "the URL in the `url` argument", which 0.2
 /// names `http-argument("url")`; `filesystem{writable}` is 0.2's `access`; 0.1.0's Kubernetes access
 /// named one resource and no namespace, so any namespace.
-pub fn metadata(m: types::PluginMetadata) -> Metadata {
-    Metadata {
-        name: m.name,
-        version: m.version,
-        description: m.description,
-        capabilities: m.capabilities.into_iter().map(capability).collect(),
-        activities: m
-            .activities
-            .into_iter()
-            .map(|a| ActivitySpec {
-                name: a.name,
-                kind: match a.kind {
-                    types::ActivityKind::Probe => ActivityKind::Probe,
-                    types::ActivityKind::Action => ActivityKind::Action,
-                },
-                description: a.description,
-                arguments: a
-                    .arguments
-                    .into_iter()
-                    .map(|arg| ArgumentSpec {
-                        name: arg.name,
-                        type_name: argument_type(arg.type_),
-                        required: arg.required,
-                        default: arg.default,
-                        description: arg.description,
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
 fn capability(c: types::Capability) -> Capability {
     match c {
         types::Capability::Http(origin) if origin == "*" => Capability::HttpArgument {
@@ -76,45 +44,11 @@ fn capability(c: types::Capability) -> Capability {
     }
 }
 
-fn argument_type(t: types::ArgumentType) -> &'static str {
-    match t {
-        types::ArgumentType::String => "string",
-        types::ArgumentType::Integer => "integer",
-        types::ArgumentType::Number => "number",
-        types::ArgumentType::Boolean => "boolean",
-        types::ArgumentType::Object => "object",
-        types::ArgumentType::List => "list",
-        types::ArgumentType::Any => "any",
-    }
-}
-
 /// 0.1.0's `context` record: the configuration and secrets 0.2's `context` functions serve.
 pub fn context(context: &Context) -> types::Context {
     types::Context {
         configuration: context.configuration.clone(),
         secrets: context.secrets.clone(),
-    }
-}
-
-impl From<types::Error> for PluginError {
-    fn from(e: types::Error) -> PluginError {
-        match e {
-            types::Error::UnknownActivity(s) => PluginError::UnknownActivity(s),
-            types::Error::InvalidArguments(s) => PluginError::InvalidArguments(s),
-            types::Error::Denied(s) => PluginError::Denied(s),
-            types::Error::Failed(s) => PluginError::Failed(s),
-        }
-    }
-}
-
-impl From<log::Level> for Level {
-    fn from(level: log::Level) -> Level {
-        match level {
-            log::Level::Debug => Level::Debug,
-            log::Level::Info => Level::Info,
-            log::Level::Warning => Level::Warning,
-            log::Level::Error => Level::Error,
-        }
     }
 }
 
