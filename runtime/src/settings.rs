@@ -25,15 +25,24 @@ pub fn default_path() -> Option<PathBuf> {
 }
 
 impl Settings {
-    /// Reads `path` (never through a link); a file that does not exist gives empty settings.
-    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
-        if path.symlink_metadata().is_err() {
-            return Ok(Settings::default());
-        }
+    /// Reads `path` (never through a link); a default path that does not exist gives empty
+    /// settings, as in Chaos Toolkit, but one the operator named (`explicit`) must exist: a typo
+    /// would otherwise run with settings nobody meant.
+    pub fn load(path: &Path, explicit: bool) -> Result<Settings, SettingsError> {
         let invalid = |message: String| SettingsError::Invalid {
             path: path.display().to_string(),
             message,
         };
+        if path.symlink_metadata().is_err() {
+            if explicit {
+                return Err(invalid(
+                    "no such settings file; check the --settings path, or leave the option out to \
+                     use the default settings"
+                        .into(),
+                ));
+            }
+            return Ok(Settings::default());
+        }
         let text = crate::fsutil::read_own(path).map_err(|e| invalid(e.to_string()))?;
         let value =
             crate::experiment::parse_yaml(&text, path).map_err(|e| invalid(e.to_string()))?;
@@ -41,6 +50,31 @@ impl Settings {
     }
 
     fn from_value(value: &Value) -> Result<Settings, String> {
+        // Each level of `runtime.<key>.strategy` must have its type; a wrong one is named by its
+        // dotted location rather than ignored.
+        let mapping = |at: &str, v: Option<&Value>| match v {
+            None | Some(Value::Null | Value::Object(_)) => Ok(()),
+            Some(other) => Err(format!("{at}: expected a mapping, got {other}")),
+        };
+        match value {
+            Value::Null | Value::Object(_) => {}
+            other => return Err(format!("expected a mapping of settings, got {other}")),
+        }
+        mapping("runtime", value.get("runtime"))?;
+        for key in ["rollbacks", "hypothesis"] {
+            mapping(
+                &format!("runtime.{key}"),
+                value.pointer(&format!("/runtime/{key}")),
+            )?;
+            match value.pointer(&format!("/runtime/{key}/strategy")) {
+                None | Some(Value::Null | Value::String(_)) => {}
+                Some(other) => {
+                    return Err(format!(
+                        "runtime.{key}.strategy: expected a strategy name, got {other}"
+                    ));
+                }
+            }
+        }
         let strategy = |key: &str| {
             value
                 .pointer(&format!("/runtime/{key}/strategy"))
@@ -94,10 +128,34 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_type_is_an_error_at_its_location() {
+        for (settings, message) in [
+            (json!({"runtime": 5}), "runtime: expected a mapping, got 5"),
+            (
+                json!({"runtime": {"rollbacks": "always"}}),
+                "runtime.rollbacks: expected a mapping, got \"always\"",
+            ),
+            (
+                json!({"runtime": {"hypothesis": {"strategy": 3}}}),
+                "runtime.hypothesis.strategy: expected a strategy name, got 3",
+            ),
+            (json!([1]), "expected a mapping of settings, got [1]"),
+        ] {
+            assert_eq!(Settings::from_value(&settings).unwrap_err(), message);
+        }
+    }
+
+    #[test]
     fn a_missing_file_is_empty_settings() {
         assert_eq!(
-            Settings::load(Path::new("/nonexistent/settings.yaml")).unwrap(),
+            Settings::load(Path::new("/nonexistent/settings.yaml"), false).unwrap(),
             Settings::default()
+        );
+        let err = Settings::load(Path::new("/nonexistent/settings.yaml"), true).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/nonexistent/settings.yaml: no such settings file; check the --settings path, or leave \
+             the option out to use the default settings"
         );
     }
 }

@@ -7,6 +7,7 @@ mod cli;
 mod compat;
 mod contract;
 mod extensions;
+mod faults;
 mod journal;
 mod pyfs;
 mod run;

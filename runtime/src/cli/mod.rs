@@ -127,12 +127,13 @@ pub fn main() -> ExitCode {
         ));
         return ExitCode::from(1);
     }
+    let explicit = cli.settings.is_some();
     let settings_path = cli.settings.clone().or_else(crate::settings::default_path);
     let outcome = runtime.block_on({
         let console = console.clone();
         async move {
             let settings = match settings_path {
-                Some(path) => crate::settings::Settings::load(&path)?,
+                Some(path) => crate::settings::Settings::load(&path, explicit)?,
                 None => Default::default(),
             };
             match cli.command {

@@ -286,7 +286,13 @@ impl Runtime {
             .get(call)
             .ok_or_else(|| format!("plugin '{}' was not loaded before the run", call.plugin))?;
         let mut limits = Limits::default();
-        if let Some(t) = min_timeout(activity.timeout, call.timeout) {
+        // The http plugin enforces the provider's own timeout and fails with Chaos Toolkit's message
+        // ("activity took too long to complete"); the host's limit, a moment later, is the backstop.
+        let provider_timeout = match call.form {
+            CallForm::Http => call.timeout.map(|t| t + HTTP_TIMEOUT_GRACE),
+            _ => call.timeout,
+        };
+        if let Some(t) = min_timeout(activity.timeout, provider_timeout) {
             limits.timeout = seconds(t.max(0.001));
         }
         let grants = self
@@ -352,6 +358,9 @@ fn process_arguments(call: &ProcessCall, run: &Run<'_>) -> Result<(Value, bool),
         Ok((arguments, trusted))
     })
 }
+
+/// Seconds the host waits past an http provider's timeout before it stops the plugin itself.
+const HTTP_TIMEOUT_GRACE: f64 = 1.0;
 
 /// The tighter of the activity's and the provider's timeouts.
 fn min_timeout(a: Option<f64>, b: Option<f64>) -> Option<f64> {
