@@ -26,8 +26,8 @@ mod yaml;
 pub use aliases::{ALIASES, Alias, Returns, find as find_alias};
 pub use config::{Resolved, VarFileError, Vars, load_var_file, parse_var, resolve, secret_strings};
 pub use load::{
-    BEARER_TOKEN_VAR, FetchPolicy, LoadError, Loaded, Location, is_remote_http, load_file, locate,
-    parse_body, parse_json, parse_yaml,
+    BEARER_TOKEN_VAR, FetchPolicy, LoadError, Loaded, Location, MAX_FETCHED_BYTES, is_remote_http,
+    load_file, locate, parse_body, parse_json, parse_yaml,
 };
 pub use model::*;
 pub use python::{py_float_repr, py_str, py_truthy};
@@ -37,3 +37,4 @@ pub use substitute::{
 };
 pub use tolerance::{Tolerance, ToleranceError};
 pub use validate::{Invalid, ValidationError, validate};
+pub use yaml::{MAX_COPIED_BYTES, MAX_COPIED_VALUES, MAX_DEPTH};

@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 /// Chaos Toolkit's environment variable for a bearer token sent when fetching an experiment.
 pub const BEARER_TOKEN_VAR: &str = "CHAOSTOOLKIT_LOADER_AUTH_BEARER_TOKEN";
 
+/// The most an experiment fetched by URL may be: far more than any experiment needs, and read
+/// whole before it is parsed.
+pub const MAX_FETCHED_BYTES: u64 = 16 << 20;
+
 /// Why a document could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -58,6 +62,13 @@ pub enum LoadError {
         url: String,
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The response's body is larger than [`MAX_FETCHED_BYTES`].
+    #[error(
+        "{url}: the response is larger than {} MiB, the most chaosrt reads for an experiment \
+         fetched by URL; download it and run the file instead",
+        MAX_FETCHED_BYTES >> 20
+    )]
+    TooLarge { url: String },
     /// The server answered something other than 200 (Chaos Toolkit's wording, plus the status).
     #[error("Failed to fetch the experiment: {status}: {body}")]
     Status { status: u16, body: String },
@@ -195,7 +206,16 @@ pub fn parse_json(text: &str, origin: &str) -> Result<Value, LoadError> {
         format: "JSON",
         line: e.line(),
         column: e.column(),
-        message: strip_position(&e.to_string()),
+        message: match strip_position(&e.to_string()) {
+            // serde_json's guard for the recursion that reads, validates and drops a value.
+            m if m == "recursion limit exceeded" => {
+                format!(
+                    "arrays and objects nest deeper than {} levels, the most chaosrt reads",
+                    yaml::MAX_DEPTH
+                )
+            }
+            m => m,
+        },
     })
 }
 
@@ -310,6 +330,19 @@ mod tests {
             let parsed = url::Url::parse(url).unwrap();
             assert_eq!(is_remote_http(&parsed), remote, "{url}");
         }
+    }
+
+    #[test]
+    fn deep_json_is_refused_with_its_position() {
+        let deep = format!("{{\"a\":\n{}{}}}", "[".repeat(200), "]".repeat(200));
+        let err = parse_json(&deep, "e.json").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "e.json:2:127: invalid JSON: arrays and objects nest deeper than 127 levels, the \
+             most chaosrt reads"
+        );
+        let ok = format!("{}{}", "[".repeat(127), "]".repeat(127));
+        assert!(parse_json(&ok, "e.json").is_ok());
     }
 
     #[test]

@@ -40,19 +40,89 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
     let mut composer = Composer {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
-        alias_budget: ALIAS_BUDGET,
+        copy_budget: Size {
+            values: MAX_COPIED_VALUES,
+            bytes: MAX_COPIED_BYTES,
+            depth: 0,
+        },
+        depth: 0,
     };
     composer.stream()
 }
 
-/// How many values aliases may copy in all, so a "billion laughs" document fails instead of
-/// exhausting memory.
-const ALIAS_BUDGET: usize = 1_000_000;
+/// How many values anchors and aliases may copy in all, so a "billion laughs" document fails
+/// instead of exhausting memory.
+pub const MAX_COPIED_VALUES: usize = 1_000_000;
+
+/// How much text (strings and keys) anchors and aliases may copy in all: one anchored 1 MiB string
+/// aliased 3,000 times is only 3,000 values but 3 GiB.
+pub const MAX_COPIED_BYTES: usize = 64 << 20;
+
+/// How deeply collections may nest, aliased ones included: the value is read, validated and
+/// dropped by recursion, which must not overflow the stack. serde_json's limit for JSON (it
+/// refuses the 128th level), kept for YAML too.
+pub const MAX_DEPTH: usize = 127;
 
 struct Composer<'input> {
     parser: Parser<'input, saphyr_parser::StrInput<'input>>,
-    anchors: HashMap<usize, Value>,
-    alias_budget: usize,
+    /// Each anchored value with its size, measured once.
+    anchors: HashMap<usize, (Value, Size)>,
+    /// What anchors and aliases may still copy.
+    copy_budget: Size,
+    /// Collections open around the node being read.
+    depth: usize,
+}
+
+/// What a value holds: its values, the bytes of its strings and keys, how deeply it nests (a
+/// scalar is 0).
+#[derive(Debug, Clone, Copy)]
+struct Size {
+    values: usize,
+    bytes: usize,
+    depth: usize,
+}
+
+impl Size {
+    fn of(value: &Value) -> Size {
+        match value {
+            Value::String(s) => Size {
+                values: 1,
+                bytes: s.len(),
+                depth: 0,
+            },
+            Value::Array(items) => items
+                .iter()
+                .fold(Size::collection(), |size, item| size.add(Size::of(item), 0)),
+            Value::Object(map) => map.iter().fold(Size::collection(), |size, (key, value)| {
+                size.add(Size::of(value), key.len())
+            }),
+            _ => Size {
+                values: 1,
+                bytes: 0,
+                depth: 0,
+            },
+        }
+    }
+
+    fn collection() -> Size {
+        Size {
+            values: 1,
+            bytes: 0,
+            depth: 1,
+        }
+    }
+
+    /// This collection with `item` (under a key of `key_bytes`) in it.
+    fn add(self, item: Size, key_bytes: usize) -> Size {
+        Size {
+            values: self.values.saturating_add(item.values),
+            bytes: self
+                .bytes
+                .saturating_add(item.bytes)
+                .saturating_add(key_bytes),
+            depth: self.depth.max(item.depth + 1),
+        }
+    }
 }
 
 fn error_at(span: &Span, message: impl Into<String>) -> YamlError {
@@ -111,6 +181,7 @@ impl<'input> Composer<'input> {
             }
             Event::SequenceStart(anchor, tag) => {
                 check_collection_tag(tag.as_deref(), "seq", &span)?;
+                self.enter(&span)?;
                 let mut items = Vec::new();
                 loop {
                     let (event, span) = self.next()?;
@@ -119,33 +190,74 @@ impl<'input> Composer<'input> {
                     }
                     items.push(self.node(event, span)?);
                 }
+                self.depth -= 1;
                 (Value::Array(items), anchor)
             }
             Event::MappingStart(anchor, tag) => {
                 check_collection_tag(tag.as_deref(), "map", &span)?;
-                (Value::Object(self.mapping()?), anchor)
+                self.enter(&span)?;
+                let map = self.mapping()?;
+                self.depth -= 1;
+                (Value::Object(map), anchor)
             }
             Event::Alias(id) => {
-                let value = self
+                let (value, size) = self
                     .anchors
                     .get(&id)
-                    .cloned()
                     .ok_or_else(|| error_at(&span, "found undefined alias"))?;
-                let size = count_values(&value);
-                self.alias_budget = self.alias_budget.checked_sub(size).ok_or_else(|| {
-                    error_at(
-                        &span,
-                        "aliases expand this document beyond a million values",
-                    )
-                })?;
+                if self.depth + size.depth > MAX_DEPTH {
+                    return Err(too_deep(&span));
+                }
+                let size = *size;
+                let value = value.clone();
+                self.copy(size, &span)?;
                 return Ok(value);
             }
             _ => return Err(error_at(&span, "expected a node")),
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            let size = Size::of(&value);
+            self.copy(size, &span)?;
+            self.anchors.insert(anchor, (value.clone(), size));
         }
         Ok(value)
+    }
+
+    /// Opens a collection at `span`, if it nests no deeper than allowed.
+    fn enter(&mut self, span: &Span) -> Result<(), YamlError> {
+        if self.depth == MAX_DEPTH {
+            return Err(too_deep(span));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Takes the copy of a value of `size` (for an anchor or an alias) out of the budget.
+    fn copy(&mut self, size: Size, span: &Span) -> Result<(), YamlError> {
+        let budget = &mut self.copy_budget;
+        match (
+            budget.values.checked_sub(size.values),
+            budget.bytes.checked_sub(size.bytes),
+        ) {
+            (Some(values), Some(bytes)) => {
+                budget.values = values;
+                budget.bytes = bytes;
+                Ok(())
+            }
+            (None, _) => Err(error_at(
+                span,
+                format!(
+                    "anchors and aliases expand this document beyond {MAX_COPIED_VALUES} values"
+                ),
+            )),
+            (Some(_), None) => Err(error_at(
+                span,
+                format!(
+                    "anchors and aliases expand this document beyond {} MiB of text",
+                    MAX_COPIED_BYTES >> 20
+                ),
+            )),
+        }
     }
 
     /// The pairs of a mapping, with PyYAML's merge rules: merged pairs first (for a list of
@@ -207,12 +319,11 @@ fn key_text(key: &Value, span: &Span) -> Result<String, YamlError> {
     }
 }
 
-fn count_values(value: &Value) -> usize {
-    1 + match value {
-        Value::Array(items) => items.iter().map(count_values).sum(),
-        Value::Object(map) => map.values().map(count_values).sum(),
-        _ => 0,
-    }
+fn too_deep(span: &Span) -> YamlError {
+    error_at(
+        span,
+        format!("collections nest deeper than {MAX_DEPTH} levels, the most chaosrt reads"),
+    )
 }
 
 /// The standard tag's short name (`"str"` for `!!str`), `Some("")` for the non-specific `!`, `None`
@@ -474,9 +585,58 @@ mod tests {
         }
         let err = parse(&bomb).unwrap_err();
         assert!(
-            err.message.contains("beyond a million values"),
+            err.message
+                .contains("anchors and aliases expand this document beyond 1000000 values"),
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn a_large_string_aliased_many_times_is_stopped_by_its_size() {
+        // Issue 8: 1 MiB aliased 3,000 times took ~8 GB; stopped at 64 MiB of copied text.
+        let mut text = format!("a: &a \"{}\"\nb: [", "x".repeat(1 << 20));
+        text.push_str(&vec!["*a"; 3000].join(", "));
+        text.push_str("]\n");
+        let err = parse(&text).unwrap_err();
+        assert_eq!(
+            (err.line, err.message.as_str()),
+            (
+                2,
+                "anchors and aliases expand this document beyond 64 MiB of text"
+            )
+        );
+        // Fewer copies are fine.
+        let mut text = format!("a: &a \"{}\"\nb: [", "x".repeat(1 << 20));
+        text.push_str(&vec!["*a"; 60].join(", "));
+        text.push_str("]\n");
+        assert_eq!(parse(&text).unwrap()["b"].as_array().unwrap().len(), 60);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_its_position_aliases_too() {
+        // Block style: each level one more indented `- `.
+        let block: String = (0..200).map(|i| format!("{}-\n", "  ".repeat(i))).collect();
+        let err = parse(&block).unwrap_err();
+        assert_eq!(
+            (err.line, err.column, err.message.as_str()),
+            (
+                128,
+                255,
+                "collections nest deeper than 127 levels, the most chaosrt reads"
+            )
+        );
+        let ok: String = (0..127).map(|i| format!("{}- ", "  ".repeat(i))).collect();
+        assert!(parse(&format!("{ok}x\n")).is_ok());
+        let flow = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        // saphyr-parser's scanner stops flow nesting itself, a little later.
+        let err = parse(&flow).unwrap_err();
+        assert_eq!((err.line, err.column), (1, 256), "{}", err.message);
+        assert_eq!(err.message, "recursion limit exceeded");
+        // Each alias adds its anchor's depth: 100 + 100 levels.
+        let deep = format!("{}x{}", "[".repeat(100), "]".repeat(100));
+        let text = format!("a: &a {deep}\nb: {}*a{}\n", "[".repeat(99), "]".repeat(99));
+        let err = parse(&text).unwrap_err();
+        assert_eq!((err.line, err.column), (2, 103), "{}", err.message);
     }
 }

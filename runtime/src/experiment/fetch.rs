@@ -3,8 +3,8 @@
 //! crate's ([`chaosrt_experiment::locate`], [`parse_body`]).
 
 use chaosrt_experiment::{
-    BEARER_TOKEN_VAR, FetchPolicy, LoadError, Loaded, Location, is_remote_http, load_file, locate,
-    parse_body,
+    BEARER_TOKEN_VAR, FetchPolicy, LoadError, Loaded, Location, MAX_FETCHED_BYTES, is_remote_http,
+    load_file, locate, parse_body,
 };
 use serde_json::Value;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -60,7 +60,7 @@ async fn fetch(
             format!("bearer {}", token.trim()),
         );
     }
-    let response = request.send().await.map_err(fetch_error)?;
+    let mut response = request.send().await.map_err(fetch_error)?;
     let status = response.status();
     let content_type = response
         .headers()
@@ -68,7 +68,24 @@ async fn fetch(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let body = response.text().await.map_err(fetch_error)?;
+    let too_large = || LoadError::TooLarge {
+        url: url.to_string(),
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_FETCHED_BYTES)
+    {
+        return Err(too_large());
+    }
+    // Read in chunks, so a body without a (truthful) length stops at the cap, not at memory's end.
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(fetch_error)? {
+        if (bytes.len() + chunk.len()) as u64 > MAX_FETCHED_BYTES {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let body = String::from_utf8_lossy(&bytes).into_owned();
     if status != reqwest::StatusCode::OK {
         return Err(LoadError::Status {
             status: status.as_u16(),
