@@ -24,7 +24,11 @@ impl JsonPath {
     /// Parses `text` with `jsonpath2`'s grammar; the error says where and what was expected.
     pub fn parse(text: &str) -> Result<JsonPath, String> {
         let tokens = lex(text)?;
-        let mut parser = Parser { tokens, at: 0 };
+        let mut parser = Parser {
+            tokens,
+            at: 0,
+            depth: 0,
+        };
         let path = parser.path()?;
         if !path.from_root {
             return Err("a JSON path starts with '$'".into());
@@ -275,12 +279,39 @@ fn number_len(chars: &[char]) -> Option<usize> {
 // ---------------------------------------------------------------------------------------------
 // Parsing: jsonpath2's grammar, by recursive descent.
 
+/// How deeply paths, filters, `not`s, parentheses and literal values may nest in a path: the
+/// parser and the evaluator recurse, and must not overflow the stack (engine threads have small
+/// ones). Real paths nest a few levels.
+pub const MAX_PATH_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<(usize, Tok)>,
     at: usize,
+    /// Recursive constructs open around the token being read.
+    depth: usize,
 }
 
 impl Parser {
+    /// Parses one recursive construct with `parse`, if it nests no deeper than allowed.
+    fn nested<T>(
+        &mut self,
+        parse: impl FnOnce(&mut Parser) -> Result<T, String>,
+    ) -> Result<T, String> {
+        if self.depth == MAX_PATH_DEPTH {
+            return Err(format!(
+                "{}: the path nests deeper than {MAX_PATH_DEPTH} levels",
+                match self.tokens.get(self.at) {
+                    Some((column, _)) => format!("column {}", column + 1),
+                    None => "at the end".to_string(),
+                }
+            ));
+        }
+        self.depth += 1;
+        let parsed = parse(self);
+        self.depth -= 1;
+        parsed
+    }
+
     fn peek(&self) -> Option<&Tok> {
         self.tokens.get(self.at).map(|(_, t)| t)
     }
@@ -326,6 +357,10 @@ impl Parser {
 
     /// `jsonpath_: ('$' | '@') subscript?`
     fn path(&mut self) -> Result<Path, String> {
+        self.nested(Parser::path_inner)
+    }
+
+    fn path_inner(&mut self) -> Result<Path, String> {
         let from_root = match self.peek() {
             Some(Tok::Root) => true,
             Some(Tok::Current) => false,
@@ -483,6 +518,10 @@ impl Parser {
     }
 
     fn not_expression(&mut self) -> Result<Expr, String> {
+        self.nested(Parser::not_expression_inner)
+    }
+
+    fn not_expression_inner(&mut self) -> Result<Expr, String> {
         if self.eat(&Tok::Not) {
             return Ok(Expr::Not(Box::new(self.not_expression()?)));
         }
@@ -511,6 +550,10 @@ impl Parser {
     }
 
     fn value(&mut self) -> Result<Value, String> {
+        self.nested(Parser::value_inner)
+    }
+
+    fn value_inner(&mut self) -> Result<Value, String> {
         match self.bump() {
             Some(Tok::Str(s)) => Ok(Value::String(s)),
             Some(Tok::Number(text)) => Ok(number(&text)),
@@ -898,5 +941,29 @@ mod tests {
             JsonPath::parse("$.a.nope()").unwrap_err(),
             "callable subscript 'nope' not found"
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let nots = format!("$[?({}@.a)]", "not ".repeat(100_000));
+        let err = JsonPath::parse(&nots).unwrap_err();
+        assert_eq!(err, "column 257: the path nests deeper than 64 levels");
+        let parens = format!("$[?({}@.a{})]", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(
+            JsonPath::parse(&parens)
+                .unwrap_err()
+                .contains("nests deeper than 64")
+        );
+        let lists = format!("$[?(@.a = {}{})]", "[".repeat(100_000), "]".repeat(100_000));
+        let err = JsonPath::parse(&lists).unwrap_err();
+        assert!(err.contains("nests deeper than 64"), "{err}");
+        let paths = format!("$.a{}", "[?(@".repeat(100_000));
+        assert!(
+            JsonPath::parse(&paths)
+                .unwrap_err()
+                .contains("nests deeper than 64")
+        );
+        let fine = format!("$[?({}@.a)]", "not ".repeat(60));
+        assert!(JsonPath::parse(&fine).is_ok());
     }
 }

@@ -444,8 +444,12 @@ fn construct_int(text: &str) -> Result<Value, String> {
     } else if digits.starts_with('0') {
         i128::from_str_radix(&digits, 8).map_err(|_| invalid())?
     } else if digits.contains(':') {
+        let too_large = || format!("'{text}' is too large for a JSON integer");
         digits.split(':').try_fold(0_i128, |acc, part| {
-            Ok::<_, String>(acc * 60 + part.parse::<i128>().map_err(|_| invalid())?)
+            let part = part.parse::<i128>().map_err(|_| invalid())?;
+            acc.checked_mul(60)
+                .and_then(|acc| acc.checked_add(part))
+                .ok_or_else(too_large)
         })?
     } else {
         digits.parse::<i128>().map_err(|_| invalid())?
@@ -638,5 +642,15 @@ mod tests {
         let text = format!("a: &a {deep}\nb: {}*a{}\n", "[".repeat(99), "]".repeat(99));
         let err = parse(&text).unwrap_err();
         assert_eq!((err.line, err.column), (2, 103), "{}", err.message);
+    }
+
+    #[test]
+    fn sexagesimal_numbers_too_large_are_errors_not_overflows() {
+        let text = format!("a: 1{}", ":00".repeat(30));
+        let err = parse(&text).unwrap_err();
+        assert_eq!(
+            err.message,
+            format!("'1{}' is too large for a JSON integer", ":00".repeat(30))
+        );
     }
 }
