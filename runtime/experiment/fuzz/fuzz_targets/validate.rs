@@ -10,8 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(document) = parse_json(text, "fuzz.json")
-        .or_else(|_| parse_yaml(text, Path::new("fuzz.yaml")))
+    let Ok(document) =
+        parse_json(text, "fuzz.json").or_else(|_| parse_yaml(text, Path::new("fuzz.yaml")))
     else {
         return;
     };
