@@ -259,25 +259,11 @@ macro_rules! export_plugin {
             );
         };
     };
+    // A discoverable plugin: everything a plain one exports, and `discovery` too.
     ($plugin:ident, discovery) => {
-        $crate::export_plugin!(@host $plugin);
+        $crate::export_plugin!($plugin);
         #[cfg(target_arch = "wasm32")]
         const _: () = {
-            impl $crate::__private::bindings::plugin::exports::chaosrt::plugin::plugin::Guest
-                for $plugin
-            {
-                fn metadata() -> $crate::__private::wit::PluginMetadata {
-                    $crate::__private::metadata::<$plugin>()
-                }
-
-                fn invoke(
-                    activity: ::std::string::String,
-                    arguments: ::std::string::String,
-                ) -> ::core::result::Result<::std::string::String, $crate::__private::wit::Error> {
-                    $crate::__private::invoke::<$plugin>(activity, arguments)
-                }
-            }
-
             impl $crate::__private::bindings::discovery::exports::chaosrt::plugin::discovery::Guest
                 for $plugin
             {
@@ -289,9 +275,6 @@ macro_rules! export_plugin {
                 }
             }
 
-            $crate::__private::bindings::plugin::export!(
-                $plugin with_types_in $crate::__private::bindings::plugin
-            );
             $crate::__private::bindings::discovery::export!(
                 $plugin with_types_in $crate::__private::bindings::discovery
             );
