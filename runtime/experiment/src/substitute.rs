@@ -13,6 +13,8 @@
 //! chaosrt extension: `${output:NAME}` is the whole output of the activity named NAME that ran earlier
 //! in this run, `${output:NAME/a/0}` an RFC 6901 pointer into it. Alone in a string it keeps its type;
 //! inside a longer string a string output is inserted as is, anything else as JSON text.
+//! Chaos Toolkit substitutes nothing at all when there is neither configuration nor secrets; then
+//! only `${output:…}` is replaced and every other `$` form (`$$` included) stays as written.
 //!
 //! Values a plugin shaped are *tainted* ([`Taint`]): its outputs, and configuration a plugin computed
 //! (dynamic configuration). Where they would reach the host's shell or choose the host a call
@@ -288,6 +290,8 @@ impl Mode<'_> {
 }
 
 fn substitute_str(s: &str, scope: &Scope, mode: Mode) -> Result<Value, ShellTaint> {
+    // `chaoslib.substitute` returns its data untouched without configuration and secrets.
+    let outputs_only = scope.configuration.is_empty() && scope.secrets.is_empty();
     let mut parts = tokens(s);
     // Exactly one braced placeholder and nothing else: the value keeps its type.
     if let Some(token) = whole_token(&parts)
@@ -308,6 +312,7 @@ fn substitute_str(s: &str, scope: &Scope, mode: Mode) -> Result<Value, ShellTain
         out.push_str(literal);
         let text = match token {
             Token::End => break,
+            Token::Escaped | Token::Lone if outputs_only => token.source(),
             Token::Escaped | Token::Lone => "$".to_string(),
             _ => match resolve(&token, scope) {
                 None => token.source(),
@@ -709,6 +714,37 @@ mod tests {
         for (template, expected) in cases {
             assert_eq!(substitute(&json!(template), &scope), expected, "{template}");
         }
+    }
+
+    #[test]
+    fn without_configuration_and_secrets_only_outputs_are_replaced() {
+        // `chaoslib.substitute` returns its data untouched then, so `$$` must not become `$`
+        // merely because an earlier activity produced an output.
+        let maps = maps();
+        let empty = Map::new();
+        let scope = Scope {
+            configuration: &empty,
+            secrets: &empty,
+            outputs: &maps.2,
+        };
+        let cases = [
+            ("$$who", json!("$$who")),
+            ("cost: $$5 $", json!("cost: $$5 $")),
+            ("$who ${who}", json!("$who ${who}")),
+            ("$$ ${output:echo}", json!("$$ plain text")),
+            ("${output:get-user/body/id}", json!(42)),
+        ];
+        for (template, expected) in cases {
+            assert_eq!(substitute(&json!(template), &scope), expected, "{template}");
+        }
+        let taint = Taint {
+            configuration: &BTreeSet::new(),
+            trusted_outputs: &BTreeSet::new(),
+        };
+        assert_eq!(
+            substitute_shell("echo $$HOME ${output:echo}", &scope, &taint).unwrap(),
+            json!("echo $$HOME 'plain text'")
+        );
     }
 
     #[test]
