@@ -199,8 +199,11 @@ fn parse_yaml_from(text: &str, origin: &str) -> Result<Value, LoadError> {
     })
 }
 
-/// Parses JSON text from `origin` (a file or URL, for errors).
+/// Parses JSON text from `origin` (a file or URL, for errors). A leading UTF-8 byte order mark, as
+/// editors on Windows write, is skipped (RFC 8259 §8.1 lets a parser ignore it); Python's `json`
+/// refuses it with a traceback. Positions stay those an editor shows, which does not count the mark.
 pub fn parse_json(text: &str, origin: &str) -> Result<Value, LoadError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     serde_json::from_str(text).map_err(|e| LoadError::Syntax {
         origin: origin.to_string(),
         format: "JSON",
@@ -305,6 +308,21 @@ mod tests {
             err.ends_with("x.txt: only files with json, yaml or yml extensions are supported"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_positions_stay_those_an_editor_shows() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = write(&dir, "bom.json", "\u{feff}{\"title\": \"t\"}");
+        assert_eq!(load_file(&ok).unwrap(), json!({"title": "t"}));
+        let bad = write(&dir, "bad.json", "\u{feff}{oops}");
+        let err = load_file(&bad).unwrap_err().to_string();
+        assert!(
+            err.ends_with("bad.json:1:2: invalid JSON: key must be a string"),
+            "{err}"
+        );
+        let yaml = write(&dir, "bom.yaml", "\u{feff}title: t\n");
+        assert_eq!(load_file(&yaml).unwrap(), json!({"title": "t"}));
     }
 
     const STRICT: FetchPolicy = FetchPolicy {
