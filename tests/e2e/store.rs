@@ -231,6 +231,30 @@ fn what_is_not_a_plugin_is_refused_before_it_is_compiled() {
         ),
     ];
     let before = store.snapshot();
+    // A component whose own sections parse but whose first nested core module does not: only the
+    // compiler finds it, and its reason must be printed once, not once more as the error's cause.
+    let mut nested_broken = escape.clone();
+    let nested = nested_broken
+        .windows(4)
+        .skip(4)
+        .position(|w| w == b"\0asm")
+        .expect("a nested core module")
+        + 4;
+    nested_broken[nested + 1] = b'x';
+    let path = file("nested.wasm", &nested_broken);
+    let out = store.chaosrt(&["plugin", "install", "--yes", &path]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("is not a valid WebAssembly component"),
+        "{err}"
+    );
+    assert_eq!(err.matches("magic header not detected").count(), 1, "{err}");
+    assert_eq!(
+        store.snapshot(),
+        before,
+        "a broken component changed the store"
+    );
     for (path, expected) in cases {
         let out = store.chaosrt(&["plugin", "install", "--yes", &path]);
         let err = stderr(&out);

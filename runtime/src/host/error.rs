@@ -36,11 +36,12 @@ pub enum LoadError {
         path: String,
         problem: &'static str,
     },
-    /// The bytes are not a valid component, or cranelift could not compile them.
-    #[error("plugin '{name}' is not a valid WebAssembly component: {source:#}")]
+    /// The bytes are not a valid component, or cranelift could not compile them. (`error`, not
+    /// `source`: the message already says it, and the CLI's error chain would print it twice.)
+    #[error("plugin '{name}' is not a valid WebAssembly component: {error:#}")]
     Compile {
         name: String,
-        source: wasmtime::Error,
+        error: wasmtime::Error,
     },
     /// The component does not export the plugin interface at all.
     #[error(
@@ -75,10 +76,10 @@ pub enum LoadError {
     )]
     Kubernetes { name: String, scope: String },
     /// The component imports something the host does not offer.
-    #[error("plugin '{name}' needs imports this host does not provide: {source:#}")]
+    #[error("plugin '{name}' needs imports this host does not provide: {error:#}")]
     Link {
         name: String,
-        source: wasmtime::Error,
+        error: wasmtime::Error,
     },
     /// The plugin's metadata is malformed or out of bounds: refused before anything shows it.
     #[error("plugin '{name}' describes itself badly, so it is refused: {problem}")]
