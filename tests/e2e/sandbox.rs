@@ -703,3 +703,103 @@ mod flood {
         assert_eq!(journal["rollbacks"][0]["status"], json!("succeeded"));
     }
 }
+
+mod exhaust {
+    use super::*;
+    use chaosrt_test_guests::EXHAUST;
+
+    fn action(func: &str, arguments: Value) -> Value {
+        json!({
+            "type": "action", "name": func, "timeout": 2,
+            "provider": {"type": "plugin", "plugin": "exhaust", "func": func, "arguments": arguments}
+        })
+    }
+
+    /// One run with every exhaustion in its method: each call ends (or is cut) with its own
+    /// message, the next one still runs, the rollback plays and the journal records all of them.
+    #[test]
+    fn every_way_to_exhaust_a_call_is_contained_and_the_run_goes_on() {
+        let scratch = Scratch::new();
+        scratch.install(EXHAUST);
+        let mut experiment = with_rollback(json!(null));
+        experiment["method"] = json!([
+            action("recurse", json!({})),
+            action("block", json!({})),
+            action("trap", json!({})),
+            action("panic", json!({})),
+            action("output", json!({"mib": 100})),
+            action("output", json!({"mib": 40})),
+            action("logs", json!({"count": 1_000_000})),
+            action("stdout", json!({"mib": 10})),
+        ]);
+        let outcome = scratch.run(&experiment);
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        let journal = outcome.journal();
+        assert_eq!(journal["status"], "completed");
+        let failed = [
+            (
+                "recurse",
+                "plugin 'exhaust' activity 'recurse' crashed: stack overflow",
+            ),
+            (
+                "block",
+                "plugin 'exhaust' activity 'block' timed out after 2s and was stopped",
+            ),
+            (
+                "trap",
+                "plugin 'exhaust' activity 'trap' crashed: wasm trap: wasm `unreachable` instruction executed",
+            ),
+            ("panic", "exhaust gave up on purpose"),
+            // 100 MiB, and the SDK's JSON copy of it, do not fit in the guest's memory.
+            (
+                "output",
+                "plugin 'exhaust' activity 'output' exceeded its memory cap of 256 MiB",
+            ),
+            // 40 MiB does, and the host refuses it.
+            (
+                "output",
+                "plugin 'exhaust' activity 'output' returned a bad output: 41943042 bytes, over \
+                 the cap of 16777216",
+            ),
+        ];
+        for (i, (name, needle)) in failed.iter().enumerate() {
+            let run = &journal["run"][i];
+            assert_eq!(run["activity"]["name"], *name);
+            assert_eq!(run["status"], "failed", "{run:#}");
+            let exception = run["exception"][0].as_str().unwrap();
+            assert!(
+                exception.contains(needle),
+                "{needle:?} not in {exception:?}"
+            );
+        }
+        for (i, name) in [(6, "logs"), (7, "stdout")] {
+            assert_eq!(journal["run"][i]["activity"]["name"], name);
+            assert_eq!(journal["run"][i]["status"], "succeeded");
+        }
+        let logged = outcome
+            .lines()
+            .iter()
+            .filter(|l| l.starts_with("INFO [plugin exhaust] line "))
+            .count();
+        assert_eq!(
+            logged, 10_000,
+            "the log took at most 10,000 of a million messages"
+        );
+        outcome.assert_line(
+            "WARNING [plugin exhaust] this call wrote 10000 messages to the log; its further log \
+             messages are dropped",
+        );
+        outcome.assert_line(&format!(
+            "WARNING [plugin exhaust] {} more bytes on stdout were not kept (the first 64 KiB are)",
+            (10 << 20) - (64 << 10)
+        ));
+        assert_eq!(journal["rollbacks"][0]["status"], json!("succeeded"));
+        assert!(scratch.run_dir().join("rolled-back").exists());
+        // The log holds 64 KiB of stdout and the messages, not the 100 MiB output nor 10 MiB.
+        assert!(
+            outcome.stderr.len() < 4 << 20,
+            "{} bytes of log",
+            outcome.stderr.len()
+        );
+    }
+}

@@ -152,9 +152,9 @@ impl Host {
                 let compiled = CompileCache::compile(&self.engine, bytes, self.compile_timeout)
                     .await
                     .map_err(|failure| match failure {
-                        CompileFailure::Invalid(source) => LoadError::Compile {
+                        CompileFailure::Invalid(error) => LoadError::Compile {
                             name: name.into(),
-                            source,
+                            error,
                         },
                         CompileFailure::TimedOut(limit) => LoadError::CompileTimeout {
                             name: name.into(),
@@ -164,9 +164,9 @@ impl Host {
                 (compiled, origin)
             }
         };
-        let link = |source| LoadError::Link {
+        let link = |error| LoadError::Link {
             name: name.into(),
-            source,
+            error,
         };
         let pre = self.linker.instantiate_pre(&component).map_err(link)?;
         let exports = Exports::new(built.contract, &pre, built.discovers).map_err(link)?;
@@ -360,10 +360,7 @@ impl Host {
                 grants,
                 denials: denials.clone(),
             },
-            limits: MemoryCap {
-                max_bytes: limits.memory_bytes,
-                refused: None,
-            },
+            limits: MemoryCap::new(limits.memory_bytes),
             log,
             log_budget: Default::default(),
         };
@@ -459,6 +456,7 @@ async fn guard<T>(
     // The trap itself says what happened; wasmtime's wasm backtrace of unnamed functions does not help
     // an operator.
     let mut detail = match error.downcast_ref::<wasmtime::Trap>() {
+        _ if let Some(overflow) = stack_overflow(&error) => overflow.to_string(),
         Some(trap) => trap.to_string(),
         None => format!("{error:#}"),
     };
@@ -473,6 +471,31 @@ async fn guard<T>(
         detail,
     })
 }
+
+/// What to say of a trap that is, or most likely is, a guest that ran out of stack. wasmtime
+/// reports its own call stack running out as such. Rust and C guests keep a second stack at the
+/// bottom of linear memory, growing down: when it runs out the trap is a bare out-of-bounds access.
+/// That one is told by its backtrace, which then holds one call site over and over.
+fn stack_overflow(error: &wasmtime::Error) -> Option<&'static str> {
+    match error.downcast_ref::<wasmtime::Trap>()? {
+        wasmtime::Trap::StackOverflow => Some("stack overflow (the call stack ran out)"),
+        wasmtime::Trap::MemoryOutOfBounds => {
+            let frames = error.downcast_ref::<wasmtime::WasmBacktrace>()?.frames();
+            let site = |f: &wasmtime::FrameInfo| (f.func_index(), f.module_offset());
+            let repeats = |s| frames.iter().filter(|f| site(f) == s).count();
+            let deepest = frames.iter().map(|f| repeats(site(f))).max()?;
+            (deepest >= RECURSION_FRAMES).then_some(
+                "stack overflow, most likely: an out-of-bounds memory access deep in a recursion, \
+                 which is how a guest's own stack running out shows",
+            )
+        }
+        _ => None,
+    }
+}
+
+/// How often one call site must recur in a trap's backtrace (wasmtime keeps the innermost 20
+/// frames) to call an out-of-bounds access a stack overflow.
+const RECURSION_FRAMES: usize = 8;
 
 /// The failure of a call whose plugin returned `error`. A refusal the host recorded explains it
 /// better than whatever the guest made of wasi-http's bare "request denied".

@@ -111,13 +111,16 @@ impl WasiHttpView for CallState {
 
 /// How much one call may write to the run's log through `log`: a plugin cannot flood the console,
 /// the log file or the disk. Each message is cut to [`LOG_LINE_BYTES`], and once a call has written
-/// [`LOG_CALL_BYTES`] its further messages are dropped, with one warning saying so.
+/// [`LOG_CALL_BYTES`] or [`LOG_CALL_MESSAGES`] messages (each line costs its timestamp and prefix
+/// too, however short) its further messages are dropped, with one warning saying so.
 pub const LOG_LINE_BYTES: usize = 16 << 10;
 pub const LOG_CALL_BYTES: usize = 1 << 20;
+pub const LOG_CALL_MESSAGES: usize = 10_000;
 
 /// What is left of a call's log allowance.
 pub struct LogBudget {
     left: usize,
+    messages_left: usize,
     exhausted: bool,
 }
 
@@ -125,6 +128,7 @@ impl Default for LogBudget {
     fn default() -> Self {
         LogBudget {
             left: LOG_CALL_BYTES,
+            messages_left: LOG_CALL_MESSAGES,
             exhausted: false,
         }
     }
@@ -136,19 +140,24 @@ impl CallState {
         if self.log_budget.exhausted {
             return;
         }
-        if self.log_budget.left == 0 {
+        if self.log_budget.left == 0 || self.log_budget.messages_left == 0 {
             self.log_budget.exhausted = true;
             (self.log)(
                 Level::Warning,
                 &format!(
-                    "this call wrote {} MiB to the log; its further log messages are dropped",
-                    LOG_CALL_BYTES >> 20
+                    "this call wrote {} to the log; its further log messages are dropped",
+                    if self.log_budget.left == 0 {
+                        format!("{} MiB", LOG_CALL_BYTES >> 20)
+                    } else {
+                        format!("{LOG_CALL_MESSAGES} messages")
+                    }
                 ),
             );
             return;
         }
         let message = crate::escape::clip(message, LOG_LINE_BYTES.min(self.log_budget.left));
         self.log_budget.left = self.log_budget.left.saturating_sub(message.len());
+        self.log_budget.messages_left -= 1;
         (self.log)(level, &message);
     }
 }
@@ -272,34 +281,105 @@ type SendFuture = Box<
         > + Send,
 >;
 
-/// The memory cap for one call. Remembers that it refused a grow so the error can say so plainly
+/// The memory cap for one call, over everything the call's store holds: every linear memory and
+/// table of every instance a component makes, so splitting an allocation across memories or
+/// instances gains nothing. Remembers that it refused a grow so the error can say so plainly
 /// instead of as a bare trap.
 pub struct MemoryCap {
     pub(super) max_bytes: usize,
+    /// Bytes of memories and tables the call holds now.
+    pub(super) used: usize,
     pub(super) refused: Option<usize>,
+}
+
+/// What one table element is counted as: a function or resource reference, two words.
+pub const TABLE_ELEMENT_BYTES: usize = 16;
+
+/// Instances, memories and tables one call may create. A component is a handful of core instances
+/// (the plugin, the WASI adapter, shims); these are far beyond any honest plugin, and each one
+/// costs the host bookkeeping whatever its size.
+pub const MAX_INSTANCES: usize = 100;
+pub const MAX_MEMORIES: usize = 100;
+pub const MAX_TABLES: usize = 100;
+
+impl MemoryCap {
+    pub fn new(max_bytes: usize) -> MemoryCap {
+        MemoryCap {
+            max_bytes,
+            used: 0,
+            refused: None,
+        }
+    }
+
+    /// Takes `more` bytes from the call's allowance, or records the refusal.
+    fn grow(&mut self, more: usize) -> wasmtime::Result<bool> {
+        let total = self.used.saturating_add(more);
+        if total > self.max_bytes {
+            self.refused = Some(total);
+            wasmtime::bail!("memory cap of {} bytes exceeded", self.max_bytes);
+        }
+        self.used = total;
+        Ok(true)
+    }
 }
 
 impl wasmtime::ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.max_bytes {
-            self.refused = Some(desired);
-            wasmtime::bail!("memory cap of {} bytes exceeded", self.max_bytes);
-        }
-        Ok(true)
+        self.grow(desired.saturating_sub(current))
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        // Tables hold function references; a million entries is far beyond any honest plugin.
-        Ok(desired <= 1_000_000)
+        self.grow(
+            desired
+                .saturating_sub(current)
+                .saturating_mul(TABLE_ELEMENT_BYTES),
+        )
+    }
+
+    fn instances(&self) -> usize {
+        MAX_INSTANCES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtime::ResourceLimiter;
+
+    #[test]
+    fn the_memory_cap_counts_every_memory_and_table_of_the_call_together() {
+        let mut cap = MemoryCap::new(10 << 20);
+        // Two memories of 4 MiB each fit; a third does not, though each alone is under the cap.
+        assert!(cap.memory_growing(0, 4 << 20, None).unwrap());
+        assert!(cap.memory_growing(0, 4 << 20, None).unwrap());
+        assert!(cap.memory_growing(0, 4 << 20, None).is_err());
+        assert_eq!(cap.refused, Some(12 << 20));
+        // Growing an existing memory counts only what it adds; tables count per element.
+        let mut cap = MemoryCap::new(10 << 20);
+        assert!(cap.memory_growing(0, 4 << 20, None).unwrap());
+        assert!(cap.memory_growing(4 << 20, 8 << 20, None).unwrap());
+        assert_eq!(cap.used, 8 << 20);
+        let elements = (2 << 20) / TABLE_ELEMENT_BYTES;
+        assert!(cap.table_growing(0, elements, None).unwrap());
+        assert!(cap.table_growing(elements, elements + 1, None).is_err());
+        assert_eq!(cap.used, 10 << 20);
     }
 }
