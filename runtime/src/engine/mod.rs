@@ -30,7 +30,7 @@ pub use signal::{Interrupt, Interrupts, interrupted_while_loading};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// What a run needs from its surroundings.
@@ -57,6 +57,10 @@ pub(crate) struct Run<'a> {
     /// after an interrupted method stop only at the next one).
     interrupts: Interrupts,
     seen: AtomicU32,
+    /// Bytes of output the journal keeps so far ([`activity::KEPT_OUTPUT_BYTES`]).
+    kept: AtomicUsize,
+    /// Background activities running at once ([`phase::BACKGROUND_AT_ONCE`]).
+    pub background_slots: tokio::sync::Semaphore,
 }
 
 /// The outputs of the activities that ran so far, and which of them the operator can vouch for.
@@ -80,6 +84,14 @@ impl Outputs {
     }
 }
 
+impl Outputs {
+    /// Drops what `activity` returned before, so `${output:…}` cannot mistake it for the latest.
+    pub fn forget(&mut self, activity: &str) {
+        self.values.remove(activity);
+        self.trusted.remove(activity);
+    }
+}
+
 impl<'a> Run<'a> {
     fn new(
         experiment: &'a Experiment,
@@ -91,6 +103,8 @@ impl<'a> Run<'a> {
         Run {
             interrupts: interrupts.clone(),
             seen: AtomicU32::new(0),
+            kept: AtomicUsize::new(0),
+            background_slots: tokio::sync::Semaphore::new(phase::BACKGROUND_AT_ONCE),
             experiment,
             plugins,
             resolved,
@@ -108,6 +122,17 @@ impl<'a> Run<'a> {
 
     pub fn set_status(&self, status: Status) {
         *self.status.lock().unwrap() = Some(status);
+    }
+
+    /// Takes `bytes` of the run's allowance for kept outputs; `false` (and nothing taken) when they
+    /// do not fit.
+    pub fn keep(&self, bytes: usize) -> bool {
+        self.kept
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |kept| {
+                kept.checked_add(bytes)
+                    .filter(|&total| total <= activity::KEPT_OUTPUT_BYTES)
+            })
+            .is_ok()
     }
 
     /// Whether a signal the current phase has not seen arrived; if so the run is `interrupted`.
