@@ -184,6 +184,32 @@ fn the_newest_version_is_the_highest_semantic_version() {
     assert_eq!(entry.manifest.unwrap().version, "0.10.0");
 }
 
+#[test]
+fn a_partial_version_selects_the_newest_release_it_prefixes() {
+    let (_tmp, registry) = registry();
+    for v in ["1.2.0", "1.2.10", "1.2.9", "1.20.0", "1.3.0-rc.1", "2.0.0"] {
+        registry
+            .install(v.as_bytes(), &manifest("p", v, v.as_bytes()), false)
+            .unwrap();
+    }
+    let found = |wanted: &str| {
+        registry
+            .find("p", Some(wanted))
+            .map(|e| e.manifest.unwrap().version)
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(found("1.2").unwrap(), "1.2.10");
+    assert_eq!(found("1").unwrap(), "1.20.0");
+    assert_eq!(found("1.2.9").unwrap(), "1.2.9");
+    assert_eq!(found("1.3.0-rc.1").unwrap(), "1.3.0-rc.1");
+    assert!(
+        found("1.3")
+            .unwrap_err()
+            .contains("no plugin named 'p' at version 1.3")
+    );
+    assert!(found("1.2.1").is_err());
+}
+
 /// Manifests written by chaosrt before contract 0.2 recorded 0.1.0's capabilities: they still read,
 /// as what the host converts 0.1.0 plugins' requests to, so installed plugins keep their grants.
 #[test]
