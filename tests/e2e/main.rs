@@ -11,6 +11,7 @@ mod extensions;
 mod faults;
 mod journal;
 mod load;
+mod plugins;
 mod pyfs;
 mod run;
 mod sandbox;

@@ -579,8 +579,9 @@ mod spoof {
     use super::*;
     use chaosrt_test_guests::SPOOF;
 
+    /// `capability` is how the text shows the spoof guest's request for `/`.
     #[track_caller]
-    fn assert_shown_not_obeyed(text: &str) {
+    fn assert_shown_not_obeyed(text: &str, capability: &str) {
         assert!(
             !text.contains('\x1b') && !text.contains('\r') && !text.contains('\u{202e}'),
             "{text}"
@@ -591,7 +592,7 @@ mod spoof {
             ),
             "{text}"
         );
-        assert!(text.contains("filesystem: / (read-write)"), "{text}");
+        assert!(text.contains(capability), "{text}");
     }
 
     #[test]
@@ -604,13 +605,13 @@ mod spoof {
             .unwrap();
         let prompt = String::from_utf8_lossy(&refused.stderr);
         assert_eq!(refused.status.code(), Some(1), "{prompt}");
-        assert_shown_not_obeyed(&prompt);
+        assert_shown_not_obeyed(&prompt, "may read and write files under /");
         assert!(prompt.contains("not installed"), "{prompt}");
 
         scratch.install(SPOOF);
         let listed = scratch.chaosrt().args(["plugin", "list"]).output().unwrap();
         let listing = String::from_utf8_lossy(&listed.stdout);
-        assert_shown_not_obeyed(&listing);
+        assert_shown_not_obeyed(&listing, "filesystem: / (read-write)");
         assert!(
             !listing.lines().any(|l| l.starts_with("[2026")),
             "{listing}"

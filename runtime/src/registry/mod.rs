@@ -320,7 +320,7 @@ fn check_grants(granted: &[Capability]) -> Result<(), String> {
 /// Whether `wanted` (from `"plugin": "name@wanted"`) selects the installed `version`: the same
 /// version, or one it is a prefix of at a `.` (`1` selects 1.4.0, `1.2` selects 1.2.7, not 1.20.0).
 /// A pre-release is selected only by naming it, as Cargo and npm do.
-fn selects(wanted: &str, version: &str) -> bool {
+pub fn selects(wanted: &str, version: &str) -> bool {
     if wanted == version {
         return true;
     }

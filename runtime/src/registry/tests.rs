@@ -251,3 +251,36 @@ fn a_manifest_written_before_contract_0_2_keeps_its_grants() {
         r#"[{"kind":"http-argument","argument":"url"},{"kind":"http-origin","origin":"https://api.example.com"},{"kind":"filesystem","path":".","access":"read-write"}]"#
     );
 }
+
+#[test]
+fn removing_takes_one_version_or_all_and_leaves_the_others() {
+    let (_tmp, registry) = registry();
+    for v in ["1.0.0", "1.1.0"] {
+        registry
+            .install(v.as_bytes(), &manifest("p", v, v.as_bytes()), false)
+            .unwrap();
+    }
+    registry
+        .install(b"q", &manifest("q", "1.0.0", b"q"), false)
+        .unwrap();
+    assert_eq!(registry.remove("p", Some("1.0.0")).unwrap(), ["1.0.0"]);
+    assert_eq!(
+        registry.find("p", None).unwrap().manifest.unwrap().version,
+        "1.1.0"
+    );
+    assert!(registry.remove("p", Some("1.0.0")).is_err());
+    assert_eq!(registry.remove("p", None).unwrap(), ["1.1.0"]);
+    assert!(registry.find("p", None).is_err());
+    assert!(registry.find("q", None).is_ok());
+    let err = registry.remove("http", None).unwrap_err().to_string();
+    assert!(err.contains("is a built-in plugin"), "{err}");
+    let err = registry.remove("../q", None).unwrap_err().to_string();
+    assert!(err.contains("not a valid plugin name"), "{err}");
+    // Nothing of p is left in the store, staging directories included.
+    let plugins = _tmp.path().join("chaosrt").join("plugins");
+    let left: Vec<_> = std::fs::read_dir(&plugins)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["q"]);
+}
