@@ -105,7 +105,9 @@ impl Runtime {
                 ));
                 let mut outputs = run.outputs.lock().unwrap();
                 if run.keep(text.len()) {
-                    outputs.insert(&activity.name, output.clone(), trusted);
+                    if run.output_referenced(&activity.name) {
+                        outputs.insert(&activity.name, output.clone(), trusted);
+                    }
                     (output, RunStatus::Succeeded, None)
                 } else {
                     outputs.forget(&activity.name);

@@ -48,8 +48,10 @@ pub(crate) struct Run<'a> {
     pub resolved: &'a Resolved,
     pub options: &'a RunOptions,
     pub status: Mutex<Option<Status>>,
-    /// Outputs of the activities that ran so far (`${output:NAME}`).
+    /// Outputs of the activities that ran so far (`${output:NAME}`), of those an
+    /// `${output:…}` in the experiment names: the journal keeps the others.
     pub outputs: Mutex<Outputs>,
+    referenced: BTreeSet<String>,
     pub during: Mutex<Vec<SteadyState>>,
     /// Configuration keys a plugin computed (`Experiment::tainted_configuration`).
     tainted_configuration: BTreeSet<String>,
@@ -111,6 +113,7 @@ impl<'a> Run<'a> {
             options,
             status: Mutex::new(None),
             outputs: Mutex::new(Outputs::default()),
+            referenced: crate::experiment::referenced_outputs(&experiment.raw),
             during: Mutex::new(Vec::new()),
             tainted_configuration: experiment.tainted_configuration(),
         }
@@ -184,6 +187,11 @@ impl<'a> Run<'a> {
     /// Substitutes `${…}` in `value` from configuration, secrets and earlier outputs.
     pub fn substitute(&self, value: &Value) -> Value {
         self.with_scope(|scope| substitute(value, scope))
+    }
+
+    /// Whether `${output:activity}` appears anywhere in the experiment.
+    pub fn output_referenced(&self, activity: &str) -> bool {
+        self.referenced.contains(activity)
     }
 
     /// Whether Chaos Toolkit would substitute provider arguments at all: only when there is
