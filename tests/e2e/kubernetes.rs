@@ -979,3 +979,38 @@ fn a_network_policy_is_created_and_removed() {
             .is_none()
     );
 }
+
+#[test]
+fn service_is_initialized_finds_a_service_by_name_or_label() {
+    use k8s_openapi::api::core::v1::Service;
+    let ns = Ns::new("kube-service");
+    let c = cluster();
+    let service: Service = serde_json::from_value(json!({
+        "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }))
+    .unwrap();
+    c.block_on(
+        Api::<Service>::namespaced(c.client.clone(), &ns.name)
+            .create(&PostParams::default(), &service),
+    )
+    .unwrap();
+    let scratch = Scratch::new();
+    let probe =
+        |arguments: Value| run(&scratch, &one("probe", "service_is_initialized", arguments));
+    assert_eq!(
+        output(&probe(json!({"name": "web", "ns": ns.name}))),
+        json!(true)
+    );
+    assert_eq!(
+        output(&probe(json!({"label_selector": "app=web", "ns": ns.name}))),
+        json!(true)
+    );
+    let message = failure(&probe(json!({"name": "nope", "ns": ns.name})));
+    assert!(
+        message.contains("service 'nope' is not initialized"),
+        "{message}"
+    );
+    let quiet = json!({"name": "nope", "ns": ns.name, "raise_if_service_not_initialized": false});
+    assert_eq!(output(&probe(quiet)), json!(false));
+}

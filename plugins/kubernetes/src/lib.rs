@@ -364,6 +364,43 @@ fn deployment_not_fully_available(
     )
 }
 
+/// Whether a Service named `name` and/or matching `label_selector` exists in `ns` (chaosk8s'
+/// service_is_initialized).
+#[chaosrt_sdk::probe(deny_unknown_arguments)]
+fn service_is_initialized(
+    /// The service.
+    name: Option<String>,
+    /// The namespace.
+    #[default("default")]
+    ns: String,
+    /// A label selector.
+    label_selector: Option<String>,
+    /// Fail rather than return false.
+    #[default(true)]
+    raise_if_service_not_initialized: bool,
+) -> Result<bool, Error> {
+    let by_name = name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .map(|n| format!("metadata.name={n}"));
+    let found = api::list(
+        "",
+        "v1",
+        "services",
+        Some(&ns),
+        label_selector.as_deref(),
+        by_name.as_deref(),
+    )?;
+    if found.is_empty() {
+        let shown = name.as_deref().unwrap_or("None");
+        return api::fail_or_false(
+            raise_if_service_not_initialized,
+            format!("service '{shown}' is not initialized"),
+        );
+    }
+    Ok(true)
+}
+
 /// Scale the deployment `name` to `replicas` (chaosk8s' scale_deployment).
 #[chaosrt_sdk::action(deny_unknown_arguments)]
 fn scale_deployment(
@@ -594,6 +631,7 @@ const RESOURCES: &[&str] = &[
     "pods",
     "pods/eviction",
     "deployments.apps",
+    "services",
     "nodes",
     "namespaces",
     "networkpolicies.networking.k8s.io",
@@ -618,6 +656,7 @@ chaosrt_sdk::plugin! {
         deployment_partially_available,
         deployment_fully_available,
         deployment_not_fully_available,
+        service_is_initialized,
         scale_deployment,
         rollout_deployment,
         delete_deployment,
