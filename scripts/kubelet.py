@@ -8,6 +8,9 @@ and Ready (with container statuses), and removes a pod marked for deletion once 
 passed (as a kubelet does when the containers have stopped), with a grace-0 delete conditioned on the
 pod's uid so that a replacement of the same name is never touched.
 
+It also answers the API server's log requests (`GET /containerLogs/NS/POD/CONTAINER` on
+127.0.0.1:--log-port, TLS) with one line per container: there is no process to log anything else.
+
 Deterministic and quick: it follows a watch, so a bound pod is Running within a few milliseconds, and
 a deleted one disappears at its deletionTimestamp. Python standard library only; no kubectl.
 """
@@ -15,6 +18,7 @@ a deleted one disappears at its deletionTimestamp. Python standard library only;
 import argparse
 import datetime
 import http.client
+import http.server
 import json
 import os
 import ssl
@@ -111,6 +115,7 @@ class Kubelet:
         self.lock = threading.Condition()
         self.next_ip = 2
         self.ips = {}
+        self.started = {}  # (namespace, name) -> when the pod was started
 
     def register(self, name, taint):
         node = {
@@ -159,6 +164,7 @@ class Kubelet:
                     }
                 ],
                 "nodeInfo": {"kubeletVersion": "v1.20.2-standin", "operatingSystem": "linux", "architecture": "amd64"},
+                "daemonEndpoints": {"kubeletEndpoint": {"Port": self.args.log_port}},
             }
         }
         code, body = self.api.request(
@@ -204,6 +210,7 @@ class Kubelet:
         path = "/api/v1/namespaces/%s/pods/%s/status" % (meta["namespace"], meta["name"])
         code, resp = self.api.request("PATCH", path, body, "application/merge-patch+json")
         if code == 200:
+            self.started[(meta["namespace"], meta["name"])] = t
             log("started %s/%s" % (meta["namespace"], meta["name"]))
         elif code != 404:
             log("starting %s/%s: %d %s" % (meta["namespace"], meta["name"], code, str(resp)[:200]))
@@ -245,7 +252,41 @@ class Kubelet:
         if pod.get("status", {}).get("phase", "Pending") == "Pending":
             self.start_pod(pod)
 
+    def serve_logs(self):
+        """Container logs, as the API server asks a kubelet for them (`pods/NAME/log`)."""
+        started = self.started
+
+        class Logs(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                url = urllib.parse.urlsplit(self.path)
+                parts = url.path.strip("/").split("/")
+                if len(parts) != 4 or parts[0] != "containerLogs":
+                    self.send_error(404)
+                    return
+                _, ns, pod, container = parts
+                query = urllib.parse.parse_qs(url.query)
+                at = started.get((ns, pod), rfc3339(now()))
+                line = "stand-in container %s of %s/%s started\n" % (container, ns, pod)
+                if query.get("timestamps") == ["true"]:
+                    line = at.replace("Z", ".000000000Z") + " " + line
+                body = line.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", self.args.log_port), Logs)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.args.cert, self.args.key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
     def run(self):
+        self.serve_logs()
         for name, taint in self.nodes.items():
             self.register(name, taint)
             log("node %s registered" % name)
@@ -284,6 +325,9 @@ def main():
     p.add_argument("--token-file", required=True)
     p.add_argument("--node", action="append", required=True, help="NAME or NAME=TAINT_KEY; repeatable")
     p.add_argument("--ready-file", required=True)
+    p.add_argument("--log-port", type=int, default=10250)
+    p.add_argument("--cert", required=True, help="TLS certificate for the log endpoint")
+    p.add_argument("--key", required=True)
     args = p.parse_args()
     try:
         Kubelet(args).run()

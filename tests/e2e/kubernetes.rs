@@ -1014,3 +1014,33 @@ fn service_is_initialized_finds_a_service_by_name_or_label() {
     let quiet = json!({"name": "nope", "ns": ns.name, "raise_if_service_not_initialized": false});
     assert_eq!(output(&probe(quiet)), json!(false));
 }
+
+#[test]
+fn read_pod_logs_returns_each_pods_logs_through_the_api_server() {
+    let ns = Ns::new("kube-logs");
+    deploy(&ns.name, 2, 1, json!({}));
+    let pods = live_names(&ns.name);
+    let experiment = json!({"title": "t", "description": "d", "method": [{
+        "type": "probe", "name": "logs",
+        "provider": {"type": "python", "module": "chaosk8s.pod.probes", "func": "read_pod_logs",
+                     "arguments": {"label_selector": "app=web", "ns": ns.name, "last": "10 minutes"}},
+    }]});
+    let logs = output(&run(&Scratch::new(), &experiment));
+    let mut names: Vec<&str> = logs
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort();
+    assert_eq!(names, pods);
+    for pod in &pods {
+        // What the stand-in kubelet serves, fetched by the API server: a timestamp, then the line.
+        let text = logs[pod].as_str().unwrap();
+        let expected = format!(" stand-in container web of {}/{pod} started\n", ns.name);
+        assert!(
+            text.ends_with(&expected) && text.starts_with("20"),
+            "{text:?}"
+        );
+    }
+}

@@ -247,6 +247,36 @@ fn pod_is_not_available(
     pods::not_available(&name, &ns, &label_selector, raise_on_is_available)
 }
 
+/// The logs of the pods `label_selector` selects (by default `name in ({name})`), as `{pod name:
+/// logs}` with timestamps (chaosk8s' read_pod_logs).
+#[chaosrt_sdk::probe(deny_unknown_arguments)]
+fn read_pod_logs(
+    /// The value `{name}` stands for in the selector.
+    name: Option<String>,
+    /// Only the logs of this last stretch of time, e.g. `60s`, `10 minutes`.
+    last: Option<String>,
+    /// The namespace.
+    #[default("default")]
+    ns: String,
+    /// The logs of the previous instance of the containers.
+    #[default(false)]
+    from_previous: bool,
+    /// A label selector, `{name}` replaced by `name`.
+    #[default("name in ({name})")]
+    label_selector: String,
+    /// The container, for pods with several.
+    container_name: Option<String>,
+) -> Result<Map<String, Value>, Error> {
+    pods::logs(
+        name.as_deref(),
+        last.as_deref(),
+        &ns,
+        from_previous,
+        &label_selector,
+        container_name.as_deref(),
+    )
+}
+
 /// Whether every pod of `ns` is Running or Succeeded (chaosk8s' all_pods_healthy).
 #[chaosrt_sdk::probe(deny_unknown_arguments)]
 fn all_pods_healthy(
@@ -630,6 +660,7 @@ fn discover() -> Result<Vec<Target>, Error> {
 const RESOURCES: &[&str] = &[
     "pods",
     "pods/eviction",
+    "pods/log",
     "deployments.apps",
     "services",
     "nodes",
@@ -651,6 +682,7 @@ chaosrt_sdk::plugin! {
         count_min_pods,
         pods_in_conditions,
         pod_is_not_available,
+        read_pod_logs,
         all_pods_healthy,
         deployment_available_and_healthy,
         deployment_partially_available,

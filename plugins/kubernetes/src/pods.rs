@@ -253,3 +253,79 @@ pub fn all_healthy(ns: &str, raise: bool) -> Result<bool, Error> {
 
 /// `conditions` of `pods_in_conditions`: a list of `{type, status}` objects.
 pub type Conditions = Json<Vec<Map<String, Value>>>;
+
+/// chaosk8s' `read_pod_logs`: `{pod name: logs}` of the pods `label_selector` (with `{name}` replaced
+/// by `name`, `None` when there is none, as Python formats it) selects in `ns`, with timestamps.
+pub fn logs(
+    name: Option<&str>,
+    last: Option<&str>,
+    ns: &str,
+    from_previous: bool,
+    label_selector: &str,
+    container_name: Option<&str>,
+) -> Result<Map<String, Value>, Error> {
+    let selector = label_selector.replace("{name}", name.unwrap_or("None"));
+    let since = last.map(seconds_in).transpose()?;
+    let mut logs = Map::new();
+    for pod in api::pods(ns, Some(&selector))? {
+        let pod_name = api::name(&pod).to_string();
+        let mut request = Request::get("", "v1", "pods", &pod_name)
+            .namespace(ns)
+            .subresource("log")
+            .query("timestamps", "true")
+            .query("previous", if from_previous { "true" } else { "false" });
+        if let Some(c) = container_name.filter(|c| !c.is_empty()) {
+            request = request.query("container", c);
+        }
+        if let Some(s) = since.filter(|s| *s > 0) {
+            request = request.query("sinceSeconds", s.to_string());
+        }
+        let text = request.send()?.ok()?.body;
+        logs.insert(pod_name, Value::String(text));
+    }
+    Ok(logs)
+}
+
+/// `last` as chaosk8s reads it with dateparser, for the relative forms experiments write: `60s`,
+/// `10 minutes`, `2 hours`, `1 day` (a number and a unit, with or without `ago`).
+pub fn seconds_in(last: &str) -> Result<u64, Error> {
+    let text = last
+        .trim()
+        .trim_end_matches("ago")
+        .trim()
+        .to_ascii_lowercase();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let unit = unit.trim();
+    let scale = match unit {
+        "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "h" | "hour" | "hours" => 3600,
+        "d" | "day" | "days" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if scale > 0 => Ok(n * scale),
+        _ => Err(Error::failed(format!(
+            "cannot read `last` {last:?}: write a number and a unit, e.g. \"60s\", \"10 minutes\", \
+             \"2 hours\""
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_is_read_in_the_forms_experiments_write() {
+        assert_eq!(seconds_in("60s").unwrap(), 60);
+        assert_eq!(seconds_in("10 minutes").unwrap(), 600);
+        assert_eq!(seconds_in("2 hours ago").unwrap(), 7200);
+        assert_eq!(seconds_in("1 day").unwrap(), 86_400);
+        assert!(seconds_in("yesterday").is_err());
+        assert!(seconds_in("5 fortnights").is_err());
+    }
+}
