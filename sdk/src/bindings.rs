@@ -73,6 +73,26 @@ pub mod discovery {
     });
 }
 
+/// The `kubernetes` import alone, in a world of the SDK's own: only a plugin that calls
+/// [`crate::kubernetes`] imports it (and must then ask for a `kubernetes` capability).
+#[allow(unsafe_code, clippy::all)]
+pub mod kubernetes {
+    wit_bindgen::generate!({
+        path: "wit",
+        inline: "
+            package chaosrt:sdk;
+
+            world kubernetes-import {
+                import chaosrt:plugin/kubernetes@0.2.0;
+            }
+        ",
+        world: "chaosrt:sdk/kubernetes-import",
+        with: {
+            "chaosrt:plugin/kubernetes@0.2.0": generate,
+        },
+    });
+}
+
 /// The contract's shared types.
 pub use plugin::chaosrt::plugin::types as wit;
 

@@ -99,6 +99,7 @@
 mod args;
 pub mod context;
 pub mod http;
+pub mod kubernetes;
 pub mod log;
 mod types;
 mod value;

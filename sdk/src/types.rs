@@ -124,6 +124,17 @@ impl Capability {
         }
     }
 
+    /// Kubernetes API requests in `namespaces`, on `resources` (`plural[.group][/subresource]`), with
+    /// `verbs`; `*` in a list allows every value.
+    pub fn kubernetes(namespaces: &[&str], resources: &[&str], verbs: &[&str]) -> Self {
+        let owned = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+        Self::Kubernetes {
+            namespaces: owned(namespaces),
+            resources: owned(resources),
+            verbs: owned(verbs),
+        }
+    }
+
     /// The host's environment variable `name`.
     pub fn environment(name: impl Into<String>) -> Self {
         Self::Environment(name.into())

@@ -21,6 +21,10 @@ fn plugin_list_shows_builtins_with_version_activities_and_grants() {
         "    move (action) (src: string, dst: string)",
         "    exists (probe) (path: string)",
         "    filesystem: the run's working directory (read-write)",
+        "kubernetes 0.1.0 (built-in)",
+        "    terminate_pods (action) (label_selector?: string, name_pattern?: string, all?: boolean",
+        "    kubernetes: namespaces * (all); resources pods, pods/eviction, pods/log, deployments.apps, services, nodes, \
+         namespaces, networkpolicies.networking.k8s.io; verbs get, list, create, patch, delete",
     ] {
         assert!(text.contains(needle), "{needle:?} not in:\n{text}");
     }
@@ -36,7 +40,10 @@ fn validate_reports_every_error_with_its_pointer_and_exits_1() {
         ]},
         "method": [
             {"type": "action", "name": "k",
-             "provider": {"type": "python", "module": "chaosk8s.pod.actions", "func": "terminate_pods"}},
+             "provider": {"type": "python", "module": "chaosaws.ec2.actions", "func": "stop_instances"}},
+            {"type": "action", "name": "x",
+             "provider": {"type": "python", "module": "chaosk8s.pod.actions", "func": "exec_in_pods",
+                          "arguments": {"cmd": "true"}}},
             {"type": "action", "name": "n",
              "provider": {"type": "plugin", "plugin": "nope", "func": "x"}}
         ]
@@ -52,7 +59,8 @@ fn validate_reports_every_error_with_its_pointer_and_exits_1() {
     for needle in [
         "/description: experiment requires a description",
         "/steady-state-hypothesis/probes/0: hypothesis probe must have a tolerance entry",
-        "/method/0/provider/func: the python function 'chaosk8s.pod.actions.terminate_pods' has no chaosrt plugin",
+        "/method/0/provider/func: the python function 'chaosaws.ec2.actions.stop_instances' has no chaosrt plugin",
+        "/method/1/provider/func: chaosrt's kubernetes plugin does not offer chaostoolkit-kubernetes' 'chaosk8s.pod.actions.exec_in_pods'; it serves chaosk8s.pod.actions.terminate_pods, ",
     ] {
         assert!(
             outcome.stderr.contains(needle),

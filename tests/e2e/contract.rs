@@ -2,8 +2,8 @@
 //! wit-bindgen (not the SDK, so they pin the contract): a 0.1.0 component still installs and runs
 //! through the frozen bindings; a 0.2 component exporting `discovery` shows its targets in
 //! `chaosrt discover`, and its activity learns from the `context` functions its name, the run's id,
-//! its deadline and the configuration; a capability the host does not implement (Kubernetes) is
-//! refused at install and at load; an environment grant shows one variable and nothing else.
+//! its deadline and the configuration; a Kubernetes grant is shown at install and every request
+//! outside it is refused before any I/O; an environment grant shows one variable and nothing else.
 //!
 //! One module per guest; `sandbox.rs` points at each, so `foreach_guest!` sees it tested.
 
@@ -246,79 +246,86 @@ pub mod discoverable {
 
 pub mod kubewant {
     use super::*;
-    use chaosrt::host::cache::sha256_hex;
     use chaosrt_test_guests::KUBEWANT;
 
-    const REFUSED: &str = "plugin 'kubewant' asks for Kubernetes access (namespaces default; \
-                           resources pods; verbs list, delete), which this chaosrt does not \
-                           implement yet";
-
-    #[test]
-    fn a_plugin_asking_for_kubernetes_is_refused_at_install() {
+    /// A scratch where kubewant is installed, granted what it asks for, and no Kubernetes
+    /// credentials exist (no KUBECONFIG, a HOME without `.kube`).
+    fn installed() -> (Scratch, String) {
         let scratch = Scratch::new();
-        let out = scratch
-            .chaosrt()
-            .args(["plugin", "install", "--yes", KUBEWANT])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains(REFUSED), "{stderr}");
-        // Never offered for granting, never listed as granted.
-        assert!(!stderr.contains("It asks for"), "{stderr}");
-        let list = scratch.chaosrt().args(["plugin", "list"]).output().unwrap();
-        assert!(!String::from_utf8_lossy(&list.stdout).contains("kubewant"));
-        assert!(
-            !scratch
-                .dir
-                .path()
-                .join("data/chaosrt/plugins/kubewant")
-                .exists()
-        );
+        let printed = install(&scratch, KUBEWANT);
+        (scratch, printed)
+    }
+
+    fn run(scratch: &Scratch, arguments: Value) -> Outcome {
+        let experiment = json!({"title": "t", "description": "d",
+                                "method": [probe("send", "kubewant", "pods", arguments)]});
+        std::fs::write(
+            scratch.run_dir().join("experiment.json"),
+            experiment.to_string(),
+        )
+        .unwrap();
+        scratch.outcome(
+            scratch
+                .chaosrt()
+                .env_remove("KUBECONFIG")
+                .env_remove("KUBERNETES_HOST")
+                .env("HOME", scratch.dir.path())
+                .args(["run", "experiment.json"]),
+        )
     }
 
     #[test]
-    fn a_plugin_asking_for_kubernetes_is_refused_at_load() {
-        let scratch = Scratch::new();
-        // Placed in the store by hand, granted what it asks for, as a manifest edited by hand or
-        // written by a chaosrt that implements the capability would be.
-        let dir = scratch
-            .dir
-            .path()
-            .join("data/chaosrt/plugins/kubewant/0.2.0");
-        std::fs::create_dir_all(&dir).unwrap();
-        let bytes = std::fs::read(KUBEWANT).unwrap();
-        std::fs::write(dir.join("plugin.wasm"), &bytes).unwrap();
-        let manifest = json!({"name": "kubewant", "version": "0.2.0", "description": "d",
-                              "sha256": sha256_hex(&bytes), "source": "by hand",
-                              "granted": [{"kind": "kubernetes", "namespaces": ["default"],
-                                           "resources": ["pods"], "verbs": ["list", "delete"]}]});
-        std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
-
+    fn a_kubernetes_grant_is_shown_at_install_and_listed() {
+        let (scratch, printed) = installed();
+        assert!(
+            printed.contains("kubernetes: namespaces default; resources pods; verbs list, delete"),
+            "{printed}"
+        );
         let list = scratch.chaosrt().args(["plugin", "list"]).output().unwrap();
-        let (out, err) = (
-            String::from_utf8_lossy(&list.stdout),
-            String::from_utf8_lossy(&list.stderr),
-        );
-        assert!(list.status.success(), "{err}");
-        assert!(
-            err.contains(&format!("Skipping plugin 'kubewant' 0.2.0: {REFUSED}")),
-            "{err}"
-        );
-        assert!(
-            !out.contains("kubewant") && !out.contains("kubernetes"),
-            "{out}"
-        );
+        assert!(String::from_utf8_lossy(&list.stdout).contains("kubewant"));
+    }
 
-        let experiment = json!({"title": "t", "description": "d",
-                                "method": [probe("pods", "kubewant", "pods", json!({}))]});
-        let outcome = scratch.run(&experiment);
-        assert_ne!(outcome.code, 0, "{}", outcome.stderr);
-        assert!(outcome.stderr.contains(REFUSED), "{}", outcome.stderr);
+    /// Refused by the host before it looks for credentials, let alone a server: there is none here.
+    #[test]
+    fn requests_outside_the_grant_are_refused_naming_what_is_missing() {
+        let (scratch, _) = installed();
+        for (arguments, needs) in [
+            (
+                json!({"namespace": "other"}),
+                "may not list pods in namespace other: it is granted namespaces default; \
+                 resources pods; verbs list, delete. The request needs a kubernetes grant with \
+                 namespace other, resource pods and verb list",
+            ),
+            (json!({"verb": "create"}), "resource pods and verb create"),
+            (
+                json!({"resource": "deployments", "group": "apps"}),
+                "resource deployments.apps and verb list",
+            ),
+        ] {
+            let outcome = run(&scratch, arguments.clone());
+            let journal = outcome.journal();
+            let run = &journal["run"][0];
+            assert_eq!(run["status"], json!("failed"), "{arguments}: {journal:#}");
+            let message = run["exception"].to_string();
+            assert!(message.contains(needs), "{arguments}: {message}");
+            assert!(!message.contains("credentials"), "{message}");
+        }
+    }
 
-        let (document, log) = discover(&scratch, &[]);
-        assert!(log.contains(REFUSED), "{log}");
-        assert!(!listed(&document).contains(&"kubewant".to_string()));
+    /// Inside the grant, the host looks for credentials only then, and says where it looked.
+    #[test]
+    fn a_request_inside_the_grant_without_credentials_says_where_it_looked() {
+        let (scratch, _) = installed();
+        let outcome = run(&scratch, json!({}));
+        let journal = outcome.journal();
+        let message = journal["run"][0]["exception"].to_string();
+        assert!(
+            message.contains(
+                "no Kubernetes credentials: no kubeconfig (KUBECONFIG, else \
+                              ~/.kube/config)"
+            ),
+            "{message}"
+        );
     }
 }
 

@@ -10,6 +10,7 @@ mod contract;
 mod extensions;
 mod faults;
 mod journal;
+mod kubernetes;
 mod load;
 mod plugins;
 mod pyfs;

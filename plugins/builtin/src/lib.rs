@@ -9,5 +9,9 @@ pub const HTTP: &[u8] = include_bytes!(env!("CHAOSRT_BUILTIN_HTTP"));
 /// The `fs` plugin: move a file and check that a path exists, in the run's working directory.
 pub const FS: &[u8] = include_bytes!(env!("CHAOSRT_BUILTIN_FS"));
 
+/// The `kubernetes` plugin: chaostoolkit-kubernetes' pod, deployment and node activities, through
+/// the host's Kubernetes proxy.
+pub const KUBERNETES: &[u8] = include_bytes!(env!("CHAOSRT_BUILTIN_KUBERNETES"));
+
 /// Every built-in plugin, by the name experiments use for it.
-pub const ALL: &[(&str, &[u8])] = &[("http", HTTP), ("fs", FS)];
+pub const ALL: &[(&str, &[u8])] = &[("http", HTTP), ("fs", FS), ("kubernetes", KUBERNETES)];

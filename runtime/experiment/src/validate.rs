@@ -892,6 +892,22 @@ impl Checker {
         let secrets = self.secret_scopes(p, at);
         let (module, func) = (module?, func?);
         let Some(alias) = aliases::find(&module, &func) else {
+            if module == "chaosk8s" || module.starts_with("chaosk8s.") {
+                let served: Vec<String> = ALIASES
+                    .iter()
+                    .filter(|a| a.module.starts_with("chaosk8s"))
+                    .map(|a| format!("{}.{}", a.module, a.func))
+                    .collect();
+                self.error(
+                    &format!("{at}/func"),
+                    format!(
+                        "chaosrt's kubernetes plugin does not offer chaostoolkit-kubernetes' \
+                         '{module}.{func}'; it serves {}",
+                        served.join(", ")
+                    ),
+                );
+                return None;
+            }
             let served: Vec<String> = ALIASES
                 .iter()
                 .map(|a| format!("{}.{} ({} plugin)", a.module, a.func, a.plugin))

@@ -329,6 +329,7 @@ impl Runtime {
         let returned = alias.and_then(|a| match a.returns {
             Returns::Output => None,
             Returns::Argument(name) => Some(arguments.get(name).cloned().unwrap_or(Value::Null)),
+            Returns::Null => Some(Value::Null),
         });
         let loaded = run
             .plugins

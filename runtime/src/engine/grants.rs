@@ -10,7 +10,7 @@
 //! before the plugin runs, so the call's headers (and the secrets in them) never reach that host.
 
 use crate::experiment::Tainted;
-use crate::host::{Capability, DirGrant, Grants, Origin};
+use crate::host::{Capability, DirGrant, Grants, KubeGrant, Origin};
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -110,8 +110,15 @@ pub fn for_call(
                     writable: access.writable(),
                 });
             }
-            // The Kubernetes proxy is not built yet; nothing to grant.
-            Capability::Kubernetes { .. } => {}
+            Capability::Kubernetes {
+                namespaces,
+                resources,
+                verbs,
+            } => grants.kubernetes.push(KubeGrant {
+                namespaces: namespaces.clone(),
+                resources: resources.clone(),
+                verbs: verbs.clone(),
+            }),
         }
     }
     Ok(grants)

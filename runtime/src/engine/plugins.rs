@@ -298,3 +298,45 @@ fn check_call(call: &PluginCall, loaded: &Loaded) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::experiment::ALIASES;
+    use crate::host::{Host, LogSink};
+    use std::sync::Arc;
+
+    /// The alias table and the built-ins agree: every python function chaosrt serves names an
+    /// activity of its built-in that takes each keyword argument the alias passes on, and every
+    /// argument the activity requires is one the alias requires.
+    #[tokio::test]
+    async fn every_alias_names_an_activity_of_its_builtin_taking_its_arguments() {
+        let host = Host::new(None).unwrap();
+        let quiet: LogSink = Arc::new(|_, _| {});
+        for (name, bytes) in chaosrt_builtins::ALL {
+            let plugin = host.load(name, bytes, quiet.clone()).await.unwrap();
+            for alias in ALIASES.iter().filter(|a| a.plugin == *name) {
+                let function = format!("{}.{}", alias.module, alias.func);
+                let activity = plugin
+                    .metadata
+                    .activity(alias.activity)
+                    .unwrap_or_else(|| panic!("{function}: no activity {}", alias.activity));
+                for taken in alias.required.iter().chain(alias.optional) {
+                    assert!(
+                        activity.arguments.iter().any(|a| a.name == *taken),
+                        "{function}: {} takes no `{taken}`",
+                        alias.activity
+                    );
+                }
+                for needed in activity.arguments.iter().filter(|a| a.required) {
+                    assert!(
+                        alias.required.contains(&needed.name.as_str()),
+                        "{function}: {} requires `{}`",
+                        alias.activity,
+                        needed.name
+                    );
+                }
+            }
+        }
+        assert!(ALIASES.iter().any(|a| a.plugin == "kubernetes"));
+    }
+}

@@ -67,14 +67,6 @@ pub enum LoadError {
         interface: String,
         version: String,
     },
-    /// The plugin asks for Kubernetes access, which this host does not implement yet: refused
-    /// rather than shown as granted.
-    #[error(
-        "plugin '{name}' asks for Kubernetes access ({scope}), which this chaosrt does not \
-         implement yet; it was refused rather than installed or loaded without it (use a plugin \
-         that does not ask for Kubernetes access, or a chaosrt that implements it)"
-    )]
-    Kubernetes { name: String, scope: String },
     /// The component imports something the host does not offer.
     #[error("plugin '{name}' needs imports this host does not provide: {error:#}")]
     Link {

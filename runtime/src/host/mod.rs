@@ -11,14 +11,16 @@
 //! waits), a memory cap and an output cap, and can ask the host what it may know ([`Context`], and
 //! the deadline its timeout sets).
 //!
-//! The host knows components and grants, not experiments: the engine decides what to grant. It
-//! refuses, at load, a plugin asking for a capability it does not implement (Kubernetes, today).
+//! The host knows components and grants, not experiments: the engine decides what to grant. The
+//! Kubernetes API is proxied by the host ([`kubernetes`]): each request checked against the grant
+//! before any I/O, with the host's own credentials.
 
 mod bindings;
 pub mod cache;
 mod capture;
 mod error;
 mod insecure_tls;
+pub mod kubernetes;
 mod links;
 mod metadata;
 pub mod policy;
@@ -27,6 +29,7 @@ pub mod targets;
 
 pub use bindings::{CONTRACT_VERSION, FROZEN_VERSIONS, supported as supported_contracts};
 pub use error::{CallError, LoadError};
+pub use kubernetes::KubeGrant;
 pub use metadata::{ActivityKind, ActivitySpec, ArgumentSpec, Metadata};
 pub use policy::{Access, Capability, DirGrant, Grants, Origin};
 pub use state::{Context, Level, LogSink, MEMORY_BUDGET_BYTES};
@@ -203,8 +206,6 @@ impl Host {
                 problem,
             })?;
         check_filesystem_paths(name, &metadata.capabilities)?;
-        // Named as the plugin names itself (checked above): `name` is a file path at install.
-        check_implemented(&metadata.name, &metadata.capabilities)?;
         if loaded_from != cache::Origin::Cached {
             // Best effort: a cache that cannot be written only costs time.
             let _ = self.cache.store(&sha256, &component);
@@ -329,6 +330,7 @@ impl Host {
             start: Instant::now(),
         };
         let deadline = clock.at(limits.timeout);
+        let deadline_at = clock.start + limits.timeout;
         wasi.monotonic_clock(clock);
         // Only the granted variables, and only those set (as text) in chaosrt's own environment.
         for name in &grants.env {
@@ -357,6 +359,7 @@ impl Host {
             wasi: wasi.build(),
             context,
             deadline,
+            deadline_at,
             table: ResourceTable::new(),
             http: Default::default(),
             gate: HttpGate {
@@ -652,25 +655,6 @@ fn check_contract_version(name: &str, bytes: &[u8]) -> Result<Built, LoadError> 
         version,
         discovers,
     })
-}
-
-/// Refuses a plugin asking for a capability this host does not implement, rather than let it be
-/// shown as granted: Kubernetes access, until the host proxies the Kubernetes API.
-fn check_implemented(name: &str, capabilities: &[Capability]) -> Result<(), LoadError> {
-    for capability in capabilities {
-        if let Capability::Kubernetes {
-            namespaces,
-            resources,
-            verbs,
-        } = capability
-        {
-            return Err(LoadError::Kubernetes {
-                name: name.into(),
-                scope: policy::kubernetes_scope(namespaces, resources, verbs),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Why a filesystem capability's path is refused, if it is: it must be `.` (the run's working

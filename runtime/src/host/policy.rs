@@ -25,7 +25,7 @@ pub enum Capability {
     Filesystem { path: String, access: Access },
     /// One environment variable of the host, by name.
     Environment { name: String },
-    /// Kubernetes API requests. Not implemented yet: a plugin asking for it is refused at load.
+    /// Kubernetes API requests through the host, each checked against all three lists.
     Kubernetes {
         namespaces: Vec<String>,
         resources: Vec<String>,
@@ -367,6 +367,8 @@ pub struct Grants {
     pub dirs: Vec<DirGrant>,
     /// Environment variables of the host the call may see, by name (only those that are set).
     pub env: Vec<String>,
+    /// Kubernetes API requests the call may make through the host.
+    pub kubernetes: Vec<super::kubernetes::KubeGrant>,
 }
 
 impl Grants {

@@ -64,6 +64,8 @@ pub struct CallState {
     pub(super) context: Context,
     /// When the call's timeout fires, in nanoseconds of the call's monotonic clock ([`CallClock`]).
     pub(super) deadline: u64,
+    /// The same instant on the host's clock.
+    pub(super) deadline_at: Instant,
 }
 
 /// The monotonic clock a call sees through `wasi:clocks/monotonic-clock`: nanoseconds since its
@@ -196,26 +198,25 @@ impl v0_2::context::Host for CallState {
     }
 }
 
-/// The Kubernetes interface links, so that a plugin importing it loads far enough to be told why it
-/// is refused, but nothing is implemented: a plugin that asks for the capability is refused at
-/// load, and one that imports the interface without asking is denied every request.
+/// The Kubernetes API through the host: checked against the call's grant, sent with the host's
+/// credentials, within the call's deadline. A refusal is also recorded, so the call's error says it
+/// even if the plugin words it otherwise.
 impl v0_2::kubernetes::Host for CallState {
-    fn send(
+    async fn send(
         &mut self,
         request: v0_2::kubernetes::Request,
     ) -> Result<v0_2::kubernetes::Response, v0_2::kubernetes::Error> {
-        let what = format!(
-            "{} {}",
-            crate::escape::escape(&request.verb),
-            crate::escape::escape(&request.resource)
-        );
-        let message = format!(
-            "plugin '{}' is not granted Kubernetes access ({what}), and this chaosrt does not \
-             implement the Kubernetes API yet",
-            self.gate.plugin
-        );
-        self.gate.denials.lock().unwrap().push(message.clone());
-        Err(v0_2::kubernetes::Error::Denied(message))
+        let call = super::kubernetes::KubeCall {
+            plugin: &self.gate.plugin,
+            grants: &self.gate.grants.kubernetes,
+            secrets: &self.context.secrets,
+            deadline: self.deadline_at,
+        };
+        let result = super::kubernetes::send(call, request).await;
+        if let Err(v0_2::kubernetes::Error::Denied(message)) = &result {
+            self.gate.denials.lock().unwrap().push(message.clone());
+        }
+        result
     }
 }
 

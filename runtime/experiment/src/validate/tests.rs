@@ -53,7 +53,7 @@ fn reports_every_error_with_its_pointer() {
         ]},
         "method": [
             {"type": "action", "name": "a",
-             "provider": {"type": "python", "module": "chaosk8s.pod.actions", "func": "terminate_pods"}},
+             "provider": {"type": "python", "module": "chaosaws.ec2.actions", "func": "stop_instances"}},
             {"type": "dance", "name": "b", "provider": {"type": "soap"}}
         ]
     }));
@@ -62,7 +62,7 @@ fn reports_every_error_with_its_pointer() {
         "/description: experiment requires a description",
         "/steady-state-hypothesis/probes/0: hypothesis probe must have a tolerance entry",
         "/steady-state-hypothesis/probes/1/tolerance: hypothesis probe tolerance must either",
-        "/method/0/provider/func: the python function 'chaosk8s.pod.actions.terminate_pods' has no chaosrt plugin",
+        "/method/0/provider/func: the python function 'chaosaws.ec2.actions.stop_instances' has no chaosrt plugin",
         "/method/1/type: 'dance' is not a supported activity type",
         "/method/1/provider/type: unknown provider type 'soap'",
     ];

@@ -10,6 +10,8 @@ wasmtime::component::bindgen!({
     path: "../wit",
     world: "chaosrt-kubernetes-plugin",
     exports: { default: async },
+    // The Kubernetes proxy does network I/O: it must not block the runtime's threads.
+    imports: { "chaosrt:plugin/kubernetes.send": async },
     with: {
         "wasi:io": wasmtime_wasi::p2::bindings::io,
         "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
