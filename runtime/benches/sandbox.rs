@@ -5,13 +5,15 @@
 //! - an HTTP GET through the built-in `http` plugin, and the same GET made natively with reqwest, both
 //!   against one loopback server and both on a new connection per request (wasi-http opens one per
 //!   request, so a pooled native client would not be the same request);
-//! - loading the built-in `http` plugin by compiling it (a host without a compile cache).
+//! - loading the built-in `http` plugin from its form precompiled into the binary, and by compiling
+//!   it (a host without a compile cache).
 //!
 //! `cargo bench -p chaosrt --bench sandbox [-- ITERATIONS]`. Prints one line per measure: the median
 //! and the 10th and 90th percentiles. No criterion: it would add a long build for what a sorted vector
 //! of timings says well enough on a noisy machine.
 
-use chaosrt::host::{Call, Context, Grants, Host, Limits, LogSink, Origin, Plugin};
+use chaosrt::host::cache::Origin;
+use chaosrt::host::{Call, Context, Grants, Host, Limits, LogSink, Plugin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -38,8 +40,9 @@ async fn bench(iterations: usize) {
         .load("noop", &noop_bytes, log.clone())
         .await
         .expect("noop loads");
+    let http = chaosrt_builtins::HTTP;
     let http_plugin = host
-        .load("http", chaosrt_builtins::HTTP, log.clone())
+        .load_builtin(&http, log.clone())
         .await
         .expect("http loads");
 
@@ -53,7 +56,7 @@ async fn bench(iterations: usize) {
 
     let url = serve_ok().await;
     let grants = Grants {
-        http: vec![Origin::parse(&url).expect("a loopback origin")],
+        http: vec![chaosrt::host::Origin::parse(&url).expect("a loopback origin")],
         ..Grants::default()
     };
     let arguments = serde_json::json!({ "url": url }).to_string();
@@ -88,14 +91,19 @@ async fn bench(iterations: usize) {
         plugin_median.as_secs_f64() / native_median.as_secs_f64()
     );
 
-    let mut compiled = Vec::new();
+    let (mut precompiled, mut compiled) = (Vec::new(), Vec::new());
     for _ in 0..5 {
         let start = Instant::now();
-        host.load("http", chaosrt_builtins::HTTP, log.clone())
+        let plugin = host.load_builtin(&http, log.clone()).await.expect("loads");
+        precompiled.push(start.elapsed());
+        assert_eq!(plugin.loaded_from, Origin::Precompiled, "not precompiled");
+        let start = Instant::now();
+        host.load("http", http.component(), log.clone())
             .await
             .expect("compiles");
         compiled.push(start.elapsed());
     }
+    report("load http, precompiled into the binary", precompiled);
     report("load http, compiled", compiled);
 }
 

@@ -31,7 +31,7 @@ impl Registry {
         check_name(&manifest.version)?;
         if chaosrt_builtins::ALL
             .iter()
-            .any(|(n, _)| *n == manifest.name)
+            .any(|b| b.name() == manifest.name)
         {
             return Err(RegistryError::Builtin(manifest.name.clone()));
         }
