@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
-"""chaosrt beside `chaos run` (Chaos Toolkit from PyPI) on the tutorial experiment, in one run.
+"""chaosrt beside `chaos run` (Chaos Toolkit 1.19.0 from PyPI), on the same inputs, in one run.
 
-Both run the same experiment file against the same exchange service on loopback, alternately, N times
-each; the exchange file is put back between runs. Reports median wall time and peak RSS of each, and
-the ratios. Also times chaosrt's first run with an empty compile cache against a warm one.
+Measures and prints, with the ratios the issue's targets are stated in (chaosrt / chaos):
+  1. the tutorial experiment end to end, warm: median wall time and peak RSS, alternating N runs each;
+  2. chaosrt's first run ever (empty cache and data directories) against `chaos run`;
+  3. a steady-state hypothesis of P HTTP probes against a local server: activities per second;
+  5. the peak RSS of that run (P activities);
+  6. with --build-time: a clean release build's wall and CPU time, in a target directory of its own,
+     and the binary's size (that build's binary is then the one measured).
+Both run without a log file. (4, the sandbox's cost per activity, is `cargo bench -p chaosrt --bench sandbox`; scripts/bench runs
+both.) Each run's exit code is checked, and the activities per second are counted from the journal.
 
-Usage: python3 bench/compare.py [--runs 20] [--chaosrt PATH]
+Usage: python3 bench/compare.py [--runs 20] [--probes 1000] [--chaosrt PATH] [--build-time [--build-dir DIR]]
 Installs chaostoolkit into bench/.venv on first use (PyPI).
 """
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -17,10 +24,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHAOSTOOLKIT = "chaostoolkit==1.19.0"
 
 
 def chaos_cli() -> str:
@@ -28,8 +37,14 @@ def chaos_cli() -> str:
     chaos = os.path.join(venv, "bin", "chaos")
     if not os.path.exists(chaos):
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "chaostoolkit==1.19.0"], check=True)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", CHAOSTOOLKIT], check=True)
     return chaos
+
+
+def target_directory() -> str:
+    meta = json.loads(subprocess.check_output(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT))
+    return meta["target_directory"]
 
 
 def free_port() -> int:
@@ -38,27 +53,121 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def timed(cmd, cwd, env):
-    """Wall seconds, peak RSS in MiB, exit code of one command."""
+def timed(cmd, cwd, env, stdout=subprocess.DEVNULL):
+    """Wall seconds, peak RSS in MiB, CPU seconds (user + system, children included), exit code."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=stdout, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
+
+
+def wait_until_up(port: int) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            return
+        except Exception:
+            time.sleep(0.1)
+    sys.exit(f"nothing answers on 127.0.0.1:{port}")
+
+
+class OkServer:
+    """An HTTP/1.1 server on loopback answering every request `200 ok`, on asyncio in a thread: several
+    times faster than `http.server`, so neither tool's probes wait on it."""
+
+    RESPONSE = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
+
+    def __init__(self):
+        self.port = free_port()
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
+        ready.wait()
+
+    def _serve(self, ready):
+        asyncio.set_event_loop(self.loop)
+        response = self.RESPONSE
+
+        class Protocol(asyncio.Protocol):
+            def connection_made(self, transport):
+                self.transport, self.buffer = transport, b""
+
+            def data_received(self, data):
+                self.buffer += data
+                while b"\r\n\r\n" in self.buffer:
+                    _, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+                    self.transport.write(response)
+
+        server = self.loop.run_until_complete(self.loop.create_server(Protocol, "127.0.0.1", self.port))
+        ready.set()
+        self.loop.run_forever()
+        server.close()
+
+
+def hypothesis_of(probes: int, url: str) -> dict:
+    return {
+        "version": "1.0.0",
+        "title": f"{probes} HTTP probes",
+        "description": "A steady-state hypothesis of many HTTP probes against a local server",
+        "steady-state-hypothesis": {
+            "title": "the service answers",
+            "probes": [{
+                "type": "probe", "name": f"answers-{i}", "tolerance": 200,
+                "provider": {"type": "http", "url": url},
+            } for i in range(probes)],
+        },
+        "method": [],
+    }
+
+
+def activities_in(journal_path: str) -> int:
+    with open(journal_path) as f:
+        journal = json.load(f)
+    states = journal.get("steady_states") or {}
+    count = len(journal.get("run") or [])
+    for phase in ("before", "after", "during"):
+        found = states.get(phase)
+        for check in found if isinstance(found, list) else [found]:
+            if isinstance(check, dict):
+                count += len(check.get("probes") or [])
+    return count
+
+
+def clean_release_build(build_dir: str):
+    """Builds chaosrt in release from nothing in `build_dir`; its binary, wall and CPU seconds, size."""
+    shutil.rmtree(build_dir, ignore_errors=True)
+    env = dict(os.environ, CARGO_TARGET_DIR=build_dir)
+    wall, _, cpu, code = timed(["cargo", "build", "--release", "--locked", "-p", "chaosrt"], ROOT, env,
+                               stdout=None)
+    if code != 0:
+        sys.exit(f"the release build failed ({code})")
+    binary = os.path.join(build_dir, "release", "chaosrt")
+    return binary, wall, cpu, os.path.getsize(binary)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=20, help="tutorial runs per tool")
+    parser.add_argument("--probes", type=int, default=1000, help="HTTP probes in the hypothesis")
+    parser.add_argument("--probe-runs", type=int, default=3, help="runs per tool of the probe hypothesis")
     parser.add_argument("--chaosrt", default=None, help="chaosrt binary (default: build --release)")
+    parser.add_argument("--build-time", action="store_true",
+                        help="time a clean release build (in --build-dir) and measure its binary")
+    parser.add_argument("--build-dir", default=None,
+                        help="target directory of the clean build (default: <target dir>/bench-build)")
     args = parser.parse_args()
 
-    chaosrt = args.chaosrt
-    if chaosrt is None:
+    build = None
+    if args.build_time:
+        build_dir = os.path.abspath(args.build_dir or os.path.join(target_directory(), "bench-build"))
+        build = clean_release_build(build_dir)
+        chaosrt = build[0]
+    elif args.chaosrt is not None:
+        chaosrt = os.path.abspath(args.chaosrt)
+    else:
         subprocess.run(["cargo", "build", "--release", "--locked", "-p", "chaosrt"], cwd=ROOT, check=True)
-        meta = json.loads(subprocess.check_output(
-            ["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT))
-        chaosrt = os.path.join(meta["target_directory"], "release", "chaosrt")
+        chaosrt = os.path.join(target_directory(), "release", "chaosrt")
     chaos = chaos_cli()
 
     work = tempfile.mkdtemp(prefix="chaosrt-bench-")
@@ -69,40 +178,57 @@ def main() -> None:
         f.write(text)
     service = subprocess.Popen([sys.executable, os.path.join(ROOT, "examples/exchange/service.py"),
                                 "--port", str(port), "--dir", work], stdout=subprocess.DEVNULL)
+    ok = OkServer()
+    with open(os.path.join(work, "probes.json"), "w") as f:
+        json.dump(hypothesis_of(args.probes, f"http://127.0.0.1:{ok.port}/"), f)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-                break
-            except Exception:
-                time.sleep(0.1)
+        wait_until_up(port)
+        wait_until_up(ok.port)
         env = dict(os.environ)
         cache = os.path.join(work, "cache")
+        data = os.path.join(work, "data")
         env["XDG_CACHE_HOME"] = cache
-        env["XDG_DATA_HOME"] = os.path.join(work, "data")
+        env["XDG_DATA_HOME"] = data
+        env["XDG_CONFIG_HOME"] = os.path.join(work, "config")
 
         def restore():
             old = os.path.join(work, "exchange.dat.old")
             if os.path.exists(old):
                 os.replace(old, os.path.join(work, "exchange.dat"))
 
-        rt_cmd = [chaosrt, "run", "experiment.json"]
-        ctk_cmd = [chaos, "--no-version-check", "--no-log-file", "run", "experiment.json"]
+        def command(tool, experiment, *extra):
+            if tool == "chaosrt":
+                return [chaosrt, "--no-log-file", "run", *extra, experiment]
+            return [chaos, "--no-version-check", "--no-log-file", "run", *extra, experiment]
 
-        # Cold (empty compile cache) vs warm.
+        def run(tool, experiment, expected, *extra):
+            wall, rss, _, code = timed(command(tool, experiment, *extra), work, env)
+            if code != expected:
+                sys.exit(f"{tool} {experiment} exited {code}, expected {expected}")
+            return wall, rss
+
+        # 2: the first run ever, with nothing cached; then 1: warm, alternating.
         cold = []
         for _ in range(3):
             shutil.rmtree(cache, ignore_errors=True)
+            shutil.rmtree(data, ignore_errors=True)
             restore()
-            cold.append(timed(rt_cmd, work, env))
-        results = {"chaosrt": [], "chaos": []}
+            cold.append(run("chaosrt", "experiment.json", 1))
+        tutorial = {"chaosrt": [], "chaos": []}
         for _ in range(args.runs):
-            for name, cmd in (("chaosrt", rt_cmd), ("chaos", ctk_cmd)):
+            for tool in tutorial:
                 restore()
-                wall, rss, code = timed(cmd, work, env)
-                if code != 1:
-                    sys.exit(f"{name} exited {code}, expected 1 (deviated)")
-                results[name].append((wall, rss))
+                tutorial[tool].append(run(tool, "experiment.json", 1))
+
+        # 3 and 5: many probes, activities counted from each run's journal.
+        probes = {"chaosrt": [], "chaos": []}
+        for _ in range(args.probe_runs):
+            for tool in probes:
+                wall, rss = run(tool, "probes.json", 0, "--hypothesis-strategy", "before-method-only")
+                done = activities_in(os.path.join(work, "journal.json"))
+                if done != args.probes:
+                    sys.exit(f"{tool} ran {done} probes, expected {args.probes}")
+                probes[tool].append((done / wall, rss))
     finally:
         service.kill()
         shutil.rmtree(work, ignore_errors=True)
@@ -110,15 +236,29 @@ def main() -> None:
     def med(rows, i):
         return statistics.median(r[i] for r in rows)
 
-    rt_wall, ctk_wall = med(results["chaosrt"], 0), med(results["chaos"], 0)
-    rt_rss, ctk_rss = med(results["chaosrt"], 1), med(results["chaos"], 1)
-    cold_wall = med(cold, 0)
-    print(f"tutorial experiment, {args.runs} runs each, alternating, medians")
-    print(f"  chaos run (chaostoolkit 1.19.0): {ctk_wall * 1000:8.1f} ms  {ctk_rss:6.1f} MiB peak RSS")
-    print(f"  chaosrt run (warm cache):        {rt_wall * 1000:8.1f} ms  {rt_rss:6.1f} MiB peak RSS")
-    print(f"  chaosrt run (empty cache):       {cold_wall * 1000:8.1f} ms  (compiles http + fs)")
-    print(f"  wall time: chaos / chaosrt = {ctk_wall / rt_wall:.1f}x; peak RSS: chaos / chaosrt = {ctk_rss / rt_rss:.1f}x")
-    print(f"  chaosrt cold / warm = {cold_wall / rt_wall:.1f}x")
+    rt_wall, ctk_wall = med(tutorial["chaosrt"], 0), med(tutorial["chaos"], 0)
+    rt_rss, ctk_rss = med(tutorial["chaosrt"], 1), med(tutorial["chaos"], 1)
+    cold_wall, cold_rss = med(cold, 0), med(cold, 1)
+    rt_rate, ctk_rate = med(probes["chaosrt"], 0), med(probes["chaos"], 0)
+    rt_prss, ctk_prss = med(probes["chaosrt"], 1), med(probes["chaos"], 1)
+    print(f"chaosrt: {chaosrt}; chaos: {CHAOSTOOLKIT}; medians; ratios are chaosrt / chaos")
+    print(f"1. tutorial, warm ({args.runs} runs each, alternating)")
+    print(f"   chaos run     {ctk_wall * 1000:8.1f} ms  {ctk_rss:6.1f} MiB peak RSS")
+    print(f"   chaosrt run   {rt_wall * 1000:8.1f} ms  {rt_rss:6.1f} MiB peak RSS")
+    print(f"   wall {rt_wall / ctk_wall:.3f}x (target <= 0.03x); peak RSS {rt_rss / ctk_rss:.2f}x (target <= 0.5x)")
+    print(f"2. tutorial, first run ever (empty cache and data dirs, {len(cold)} runs)")
+    print(f"   chaosrt run   {cold_wall * 1000:8.1f} ms  {cold_rss:6.1f} MiB peak RSS")
+    print(f"   wall {cold_wall / ctk_wall:.3f}x of chaos run (target <= 0.1x); {cold_wall / rt_wall:.2f}x a warm run")
+    print(f"3. hypothesis of {args.probes} HTTP probes ({args.probe_runs} runs each)")
+    print(f"   chaos run     {ctk_rate:8.0f} activities/s")
+    print(f"   chaosrt run   {rt_rate:8.0f} activities/s")
+    print(f"   throughput {rt_rate / ctk_rate:.1f}x (target >= 20x)")
+    print(f"5. peak RSS of that run ({args.probes} activities)")
+    print(f"   chaos run {ctk_prss:.1f} MiB, chaosrt run {rt_prss:.1f} MiB: {rt_prss / ctk_prss:.2f}x")
+    if build is not None:
+        _, wall, cpu, size = build
+        print("6. clean release build (cargo build --release --locked -p chaosrt)")
+        print(f"   {wall:.0f} s wall, {cpu:.0f} s CPU; binary {size / (1 << 20):.1f} MiB")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,43 @@
-//! Builds the built-in plugins into WebAssembly components for `src/lib.rs` to embed.
+//! Builds the built-in plugins into WebAssembly components for `src/lib.rs` to embed, and precompiles
+//! each for this machine with the engine configuration the host runs them with.
+//!
+//! wasmtime here is the host's own: the same version and features, and (with the workspace's
+//! `build-override` profiles matching the normal ones) the very same compiled crate, so this costs no
+//! second build of wasmtime. An artifact that does not fit the machine chaosrt later runs on is
+//! refused by wasmtime when loaded, and the host compiles the component instead.
+
+use std::env;
+use std::path::PathBuf;
 
 fn main() {
-    chaosrt_guest_build::build_guests_into_env(&[
+    let guests = [
         ("chaosrt-plugin-http", "CHAOSRT_BUILTIN_HTTP"),
         ("chaosrt-plugin-fs", "CHAOSRT_BUILTIN_FS"),
         ("chaosrt-plugin-kubernetes", "CHAOSRT_BUILTIN_KUBERNETES"),
-    ]);
+    ];
+    let built = chaosrt_guest_build::build_guests_into_env(&guests);
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR is set for build scripts"));
+    // Code compiled here runs only where it was compiled for: skip it when cross-compiling.
+    let native = env::var("HOST").ok() == env::var("TARGET").ok();
+    let engine = native.then(|| {
+        wasmtime::Engine::new(&chaosrt_engine_config::config())
+            .unwrap_or_else(|e| panic!("cannot start wasmtime to precompile the built-ins: {e:#}"))
+    });
+    for ((_, var), component) in guests.iter().zip(built) {
+        let artifact = match &engine {
+            Some(engine) => {
+                let bytes = std::fs::read(&component)
+                    .unwrap_or_else(|e| panic!("cannot read {}: {e}", component.display()));
+                engine
+                    .precompile_component(&bytes)
+                    .unwrap_or_else(|e| panic!("cannot precompile {}: {e:#}", component.display()))
+            }
+            None => Vec::new(),
+        };
+        let path = out.join(format!("{var}.cwasm"));
+        std::fs::write(&path, artifact)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        println!("cargo:rustc-env={var}_PRECOMPILED={}", path.display());
+    }
+    println!("cargo:rerun-if-env-changed=TARGET");
 }

@@ -1,6 +1,6 @@
 //! The command line: plugin listing, validation reports, exit codes, the compile cache.
 
-use crate::support::{Outcome, Scratch};
+use crate::support::{Outcome, Scratch, StatusServer};
 use serde_json::json;
 
 #[test]
@@ -120,33 +120,48 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// The built-ins are precompiled into the binary: even the first run on a machine, with an empty
+/// compile cache, compiles neither of them, and leaves no compile-cache entry or ledger record for
+/// them. (Installed plugins are compiled once, then loaded from the cache: `store.rs`.)
 #[test]
-fn a_second_run_loads_compiled_components_from_the_cache() {
+fn builtins_run_precompiled_and_leave_nothing_in_the_compile_cache() {
     let scratch = Scratch::new();
     std::fs::write(scratch.run_dir().join("present"), "").unwrap();
+    let server = StatusServer::start(200, "text/plain", "ok");
     let experiment = json!({
         "title": "t", "description": "d",
-        "method": [{"type": "probe", "name": "e",
-                    "provider": {"type": "python", "module": "os.path", "func": "exists",
-                                 "arguments": {"path": "present"}}}]
+        "method": [
+            {"type": "probe", "name": "e",
+             "provider": {"type": "python", "module": "os.path", "func": "exists",
+                          "arguments": {"path": "present"}}},
+            {"type": "probe", "name": "h", "provider": {"type": "http", "url": server.url()}}
+        ]
     });
     std::fs::write(scratch.run_dir().join("e.json"), experiment.to_string()).unwrap();
     let run = || scratch.outcome(scratch.chaosrt().args(["--verbose", "run", "e.json"]));
-    let first = run();
-    assert_eq!(first.code, 0, "{}", first.stderr);
-    assert!(
-        first.stderr.contains("Plugin fs 0.1.0 (Compiled"),
-        "{}",
-        first.stderr
-    );
-    assert_eq!(first.journal()["run"][0]["output"], json!(true));
-    let second = run();
-    assert_eq!(second.code, 0, "{}", second.stderr);
-    assert!(
-        second.stderr.contains("Plugin fs 0.1.0 (Cached"),
-        "{}",
-        second.stderr
-    );
+    for _ in 0..2 {
+        let outcome = run();
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        for plugin in ["fs", "http"] {
+            assert!(
+                outcome
+                    .stderr
+                    .contains(&format!("Plugin {plugin} 0.1.0 (Precompiled")),
+                "{}",
+                outcome.stderr
+            );
+        }
+        let journal = outcome.journal();
+        assert_eq!(journal["run"][0]["output"], json!(true));
+        assert_eq!(journal["run"][1]["output"]["status"], json!(200));
+        for dir in [
+            scratch.cache_dir().join("chaosrt/components"),
+            scratch.dir.path().join("data/chaosrt/compiled"),
+        ] {
+            let entries = std::fs::read_dir(&dir).map(Iterator::count).unwrap_or(0);
+            assert_eq!(entries, 0, "{} holds a compiled built-in", dir.display());
+        }
+    }
 }
 
 #[test]

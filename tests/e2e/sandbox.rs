@@ -857,3 +857,27 @@ mod exhaust {
         );
     }
 }
+
+mod noop {
+    use super::*;
+    use chaosrt_test_guests::NOOP;
+
+    /// The benchmark's cheapest call (`runtime/benches/sandbox.rs`) does what it says: it succeeds
+    /// and returns nothing, in a run like any other.
+    #[test]
+    fn a_probe_that_does_nothing_succeeds_with_no_output() {
+        let scratch = Scratch::new();
+        scratch.install(NOOP);
+        let probe = json!({
+            "type": "probe", "name": "nothing",
+            "provider": {"type": "plugin", "plugin": "noop", "func": "noop"}
+        });
+        let outcome = scratch.run(&json!({
+            "title": "noop", "description": "the cheapest call", "method": [probe]
+        }));
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        let run = &outcome.journal()["run"][0];
+        assert_eq!(run["status"], "succeeded", "{run:#}");
+        assert_eq!(run["output"], Value::Null, "{run:#}");
+    }
+}

@@ -114,12 +114,14 @@ pub fn build_guests(packages: &[&str]) -> Vec<(String, PathBuf)> {
 
 /// Builds `guests` (pairs of package name and environment variable) and sets each variable, for the
 /// calling crate's code, to the path of the package's component: `env!("VAR")` in that crate then names
-/// the file, for `include_bytes!` or as a path constant.
-pub fn build_guests_into_env(guests: &[(&str, &str)]) {
+/// the file, for `include_bytes!` or as a path constant. Returns the paths, in the order of `guests`.
+pub fn build_guests_into_env(guests: &[(&str, &str)]) -> Vec<PathBuf> {
     let packages: Vec<&str> = guests.iter().map(|(package, _)| *package).collect();
-    for ((_, var), (_, path)) in guests.iter().zip(build_guests(&packages)) {
+    let built = build_guests(&packages);
+    for ((_, var), (_, path)) in guests.iter().zip(&built) {
         println!("cargo:rustc-env={var}={}", path.display());
     }
+    built.into_iter().map(|(_, path)| path).collect()
 }
 
 /// Builds every guest crate in the directories directly below the calling crate (each a workspace

@@ -1,17 +1,62 @@
-//! The built-in plugins, as WebAssembly component bytes the host embeds in its binary.
+//! The built-in plugins, as WebAssembly component bytes the host embeds in its binary, each with its
+//! form precompiled for the machine that built chaosrt.
 //!
-//! `build.rs` compiles them from `plugins/http` and `plugins/fs`. The bytes live in this tiny crate of
-//! their own so that rebuilding a guest recompiles only this crate, not the host's code.
+//! `build.rs` compiles them from `plugins/http`, `plugins/fs` and `plugins/kubernetes`, then precompiles each with wasmtime
+//! under the host's own engine configuration (`chaosrt-engine-config`), so that even a first run on a
+//! machine compiles nothing for them. The bytes live in this tiny crate of their own so that
+//! rebuilding a guest recompiles only this crate, not the host's code.
+
+/// A plugin built into chaosrt. Its fields are private: a [`Builtin`] can only be one of this
+/// crate's constants, so whoever holds one holds bytes chaosrt's own build made (the host relies on
+/// that to load [`Builtin::precompiled`] as native code).
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    name: &'static str,
+    component: &'static [u8],
+    precompiled: &'static [u8],
+}
+
+impl Builtin {
+    /// The name experiments use for it.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The WebAssembly component.
+    pub fn component(&self) -> &'static [u8] {
+        self.component
+    }
+
+    /// The component compiled by wasmtime at build time, with the engine configuration the host
+    /// uses, for the CPU of the machine that built it; `None` when the build did not precompile it
+    /// (cross-compiling: the build machine's code would not run on the target). wasmtime checks, when
+    /// loading it, that it fits this engine and CPU; when it does not, the host compiles the component.
+    pub fn precompiled(&self) -> Option<&'static [u8]> {
+        (!self.precompiled.is_empty()).then_some(self.precompiled)
+    }
+}
 
 /// The `http` plugin: HTTP(S) requests shaped like Chaos Toolkit's http provider.
-pub const HTTP: &[u8] = include_bytes!(env!("CHAOSRT_BUILTIN_HTTP"));
+pub const HTTP: Builtin = Builtin {
+    name: "http",
+    component: include_bytes!(env!("CHAOSRT_BUILTIN_HTTP")),
+    precompiled: include_bytes!(env!("CHAOSRT_BUILTIN_HTTP_PRECOMPILED")),
+};
 
 /// The `fs` plugin: move a file and check that a path exists, in the run's working directory.
-pub const FS: &[u8] = include_bytes!(env!("CHAOSRT_BUILTIN_FS"));
+pub const FS: Builtin = Builtin {
+    name: "fs",
+    component: include_bytes!(env!("CHAOSRT_BUILTIN_FS")),
+    precompiled: include_bytes!(env!("CHAOSRT_BUILTIN_FS_PRECOMPILED")),
+};
 
 /// The `kubernetes` plugin: chaostoolkit-kubernetes' pod, deployment and node activities, through
 /// the host's Kubernetes proxy.
-pub const KUBERNETES: &[u8] = include_bytes!(env!("CHAOSRT_BUILTIN_KUBERNETES"));
+pub const KUBERNETES: Builtin = Builtin {
+    name: "kubernetes",
+    component: include_bytes!(env!("CHAOSRT_BUILTIN_KUBERNETES")),
+    precompiled: include_bytes!(env!("CHAOSRT_BUILTIN_KUBERNETES_PRECOMPILED")),
+};
 
-/// Every built-in plugin, by the name experiments use for it.
-pub const ALL: &[(&str, &[u8])] = &[("http", HTTP), ("fs", FS), ("kubernetes", KUBERNETES)];
+/// Every built-in plugin.
+pub const ALL: &[Builtin] = &[HTTP, FS, KUBERNETES];

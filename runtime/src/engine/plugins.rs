@@ -312,9 +312,13 @@ mod tests {
     async fn every_alias_names_an_activity_of_its_builtin_taking_its_arguments() {
         let host = Host::new(None).unwrap();
         let quiet: LogSink = Arc::new(|_, _| {});
-        for (name, bytes) in chaosrt_builtins::ALL {
-            let plugin = host.load(name, bytes, quiet.clone()).await.unwrap();
-            for alias in ALIASES.iter().filter(|a| a.plugin == *name) {
+        for builtin in chaosrt_builtins::ALL {
+            let name = builtin.name();
+            let plugin = host
+                .load(name, builtin.component(), quiet.clone())
+                .await
+                .unwrap();
+            for alias in ALIASES.iter().filter(|a| a.plugin == name) {
                 let function = format!("{}.{}", alias.module, alias.func);
                 let activity = plugin
                     .metadata

@@ -46,6 +46,9 @@ const RECORD_BYTES: u64 = 4096;
 /// second run does not recompile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
+    /// Deserialized from the form precompiled into chaosrt at build time (a built-in plugin): nothing
+    /// was compiled, and nothing is cached.
+    Precompiled,
     /// Compiled: nothing was cached.
     Compiled,
     /// Loaded from a cached artifact that matched its record.
@@ -121,7 +124,8 @@ struct Record {
 
 /// What a lookup found.
 pub enum Lookup {
-    Hit(Component),
+    /// A compiled component, and where it came from.
+    Hit(Component, Origin),
     /// Nothing usable: compile, and report the load with this origin.
     Miss(Origin),
 }
@@ -195,7 +199,7 @@ impl CompileCache {
             return stale(Stale::Mismatch);
         }
         match deserialize(engine, &bytes) {
-            Ok(component) => Lookup::Hit(component),
+            Ok(component) => Lookup::Hit(component, Origin::Cached),
             Err(e) => unreadable(&format_args!("wasmtime refused it: {e:#}")),
         }
     }
@@ -320,9 +324,9 @@ mod tests {
         ["fs", "http"].map(|name| {
             let bytes = chaosrt_builtins::ALL
                 .iter()
-                .find(|(n, _)| *n == name)
+                .find(|b| b.name() == name)
                 .unwrap()
-                .1;
+                .component();
             let sha = sha256_hex(bytes);
             let component = Component::new(&f.engine, bytes).unwrap();
             f.cache.store(&sha, &component).unwrap();
@@ -338,7 +342,7 @@ mod tests {
     #[track_caller]
     fn assert_recompiled(f: &Fixture, sha: &str, expected: Stale) {
         match f.cache.lookup(&f.engine, sha) {
-            Lookup::Hit(_) => panic!("an untrusted artifact was loaded"),
+            Lookup::Hit(..) => panic!("an untrusted artifact was loaded"),
             Lookup::Miss(Origin::Recompiled { why, .. }) => assert_eq!(why, expected),
             Lookup::Miss(other) => panic!("{other:?}"),
         }
@@ -348,7 +352,7 @@ mod tests {
     fn a_stored_artifact_is_loaded_back() {
         let f = fixture();
         let [(fs, _), _] = two_stored(&f);
-        assert!(matches!(f.cache.lookup(&f.engine, &fs), Lookup::Hit(_)));
+        assert!(matches!(f.cache.lookup(&f.engine, &fs), Lookup::Hit(..)));
         assert!(matches!(
             f.cache.lookup(&f.engine, &"0".repeat(64)),
             Lookup::Miss(Origin::Compiled)
@@ -376,11 +380,11 @@ mod tests {
         std::fs::write(&artifact, &bytes[..middle]).unwrap();
         assert_recompiled(&f, &fs, Stale::Mismatch);
         // Stored again, it loads again.
-        let fs_bytes = chaosrt_builtins::ALL[0].1;
+        let fs_bytes = chaosrt_builtins::FS.component();
         let component = Component::new(&f.engine, fs_bytes).unwrap();
         let sha = sha256_hex(fs_bytes);
         f.cache.store(&sha, &component).unwrap();
-        assert!(matches!(f.cache.lookup(&f.engine, &sha), Lookup::Hit(_)));
+        assert!(matches!(f.cache.lookup(&f.engine, &sha), Lookup::Hit(..)));
     }
 
     #[test]
@@ -402,7 +406,7 @@ mod tests {
                 why: Stale::Unreadable(detail),
                 ..
             }) => assert!(detail.contains("is a symbolic link"), "{detail}"),
-            Lookup::Hit(_) => panic!("a link was followed"),
+            Lookup::Hit(..) => panic!("a link was followed"),
             Lookup::Miss(other) => panic!("{other:?}"),
         }
     }
@@ -430,7 +434,7 @@ mod tests {
     #[tokio::test]
     async fn compiling_gives_up_after_its_time_limit() {
         let engine = Engine::default();
-        let bytes = chaosrt_builtins::ALL[0].1;
+        let bytes = chaosrt_builtins::FS.component();
         match CompileCache::compile(&engine, bytes, Duration::from_millis(1)).await {
             Err(CompileFailure::TimedOut(_)) => {}
             Err(CompileFailure::Invalid(e)) => panic!("{e:#}"),

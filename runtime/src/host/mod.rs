@@ -41,8 +41,8 @@ use error::PluginError;
 use state::{CallClock, CallState, Denials, HttpGate, MemoryBudget, MemoryCap, Refused};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::{InstancePre, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
+use wasmtime::{Engine, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
 /// How often the epoch advances; timeouts are rounded up to this.
@@ -119,9 +119,7 @@ pub struct Host {
 impl Host {
     /// A host whose compiled components are cached in `cache` (none: always compile).
     pub fn new(cache: Option<CacheDirs>) -> wasmtime::Result<Host> {
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config)?;
+        let engine = Engine::new(&chaosrt_engine_config::config())?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         links::guard(&mut linker)?;
@@ -151,10 +149,49 @@ impl Host {
     /// plugin asking for what it may not have or the host does not implement. Only a plugin that got
     /// that far is written to the cache. `name` only labels errors.
     pub async fn load(&self, name: &str, bytes: &[u8], log: LogSink) -> Result<Plugin, LoadError> {
+        self.load_with(name, bytes, None, log).await
+    }
+
+    /// Loads a built-in plugin as [`Host::load`] does, but from the form precompiled into chaosrt
+    /// when wasmtime accepts it for this engine and CPU: then nothing is compiled, even on a first
+    /// run, and nothing is written to the compile cache. When it does not fit (another CPU than the
+    /// build machine's, a cross-compiled chaosrt), the component is loaded from the cache or compiled.
+    pub async fn load_builtin(
+        &self,
+        builtin: &chaosrt_builtins::Builtin,
+        log: LogSink,
+    ) -> Result<Plugin, LoadError> {
+        // A `Builtin` can only be one of the constants of `chaosrt_builtins`, whose artifacts its
+        // build script made with wasmtime's `precompile_component`: they are part of this binary,
+        // as trusted as its own code.
+        self.load_with(
+            builtin.name(),
+            builtin.component(),
+            builtin.precompiled(),
+            log,
+        )
+        .await
+    }
+
+    /// [`Host::load`], trying first `precompiled`, an artifact of wasmtime's `precompile_component`
+    /// for `bytes` that the caller vouches for (see [`deserialize_precompiled`]).
+    async fn load_with(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        precompiled: Option<&[u8]>,
+        log: LogSink,
+    ) -> Result<Plugin, LoadError> {
         let built = check_contract_version(name, bytes)?;
         let sha256 = cache::sha256_hex(bytes);
-        let (component, loaded_from) = match self.cache.lookup(&self.engine, &sha256) {
-            Lookup::Hit(component) => (component, cache::Origin::Cached),
+        let fits =
+            precompiled.and_then(|artifact| deserialize_precompiled(&self.engine, artifact).ok());
+        let found = match fits {
+            Some(component) => Lookup::Hit(component, cache::Origin::Precompiled),
+            None => self.cache.lookup(&self.engine, &sha256),
+        };
+        let (component, loaded_from) = match found {
+            Lookup::Hit(component, origin) => (component, origin),
             Lookup::Miss(origin) => {
                 let compiled = CompileCache::compile(&self.engine, bytes, self.compile_timeout)
                     .await
@@ -206,7 +243,10 @@ impl Host {
                 problem,
             })?;
         check_filesystem_paths(name, &metadata.capabilities)?;
-        if loaded_from != cache::Origin::Cached {
+        if matches!(
+            loaded_from,
+            cache::Origin::Compiled | cache::Origin::Recompiled { .. }
+        ) {
             // Best effort: a cache that cannot be written only costs time.
             let _ = self.cache.store(&sha256, &component);
         }
@@ -693,6 +733,22 @@ fn check_filesystem_paths(name: &str, capabilities: &[Capability]) -> Result<(),
     Ok(())
 }
 
+/// The component in `bytes`, an artifact of wasmtime's `precompile_component`, when it fits this
+/// engine; wasmtime refuses one of another wasmtime version, engine configuration or CPU, and this
+/// refuses what is not a component's artifact at all before wasmtime reads it as one.
+///
+/// Only for artifacts chaosrt's own build made (the built-ins'): wasmtime runs the code in them as
+/// it is, so deserializing is `unsafe`, and the caller vouches for where the bytes come from.
+#[allow(unsafe_code)]
+fn deserialize_precompiled(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Component> {
+    if Engine::detect_precompiled(bytes) != Some(wasmtime::Precompiled::Component) {
+        return Err(wasmtime::Error::msg("not a precompiled component"));
+    }
+    // SAFETY: the callers' bytes are artifacts wasmtime's compiler made (see `Host::load_builtin`);
+    // wasmtime checks their header against this engine before using them.
+    unsafe { Component::deserialize(engine, bytes) }
+}
+
 /// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the engine lives.
 fn spawn_epoch_ticker(engine: &Engine) {
     let weak = engine.weak();
@@ -714,7 +770,7 @@ mod tests {
 
     #[test]
     fn only_components_exporting_this_contract_pass_before_compiling() {
-        let fs = chaosrt_builtins::ALL[0].1;
+        let fs = chaosrt_builtins::FS.component();
         check_contract_version("fs", fs).unwrap();
         let refused = |bytes: &[u8]| check_contract_version("x", bytes).unwrap_err().to_string();
         assert!(
@@ -756,6 +812,32 @@ mod tests {
             )),
             "{refused}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_builtin_loads_precompiled_and_an_artifact_that_does_not_fit_is_compiled_instead() {
+        let host = Host::new(None).unwrap();
+        let log: LogSink = std::sync::Arc::new(|_, _| {});
+        let fs = chaosrt_builtins::FS;
+        let builtin = host.load_builtin(&fs, log.clone()).await.unwrap();
+        assert_eq!(builtin.loaded_from, cache::Origin::Precompiled);
+        // An artifact of another engine configuration (no epoch interruption), as a chaosrt built
+        // elsewhere would carry for a CPU unlike this one: wasmtime refuses it, so it is compiled.
+        let other = Engine::new(&wasmtime::Config::new()).unwrap();
+        let foreign = other.precompile_component(fs.component()).unwrap();
+        let refused = deserialize_precompiled(&host.engine, &foreign).unwrap_err();
+        assert!(format!("{refused:#}").contains("epoch"), "{refused:#}");
+        // Bytes that are no artifact at all are refused before wasmtime reads them as one.
+        let not_one = fs.component();
+        for artifact in [&foreign[..], not_one] {
+            let loaded = host
+                .load_with("fs", fs.component(), Some(artifact), log.clone())
+                .await
+                .unwrap();
+            assert_eq!(loaded.loaded_from, cache::Origin::Compiled);
+            assert_eq!(loaded.metadata.name, builtin.metadata.name);
+            assert_eq!(loaded.sha256, builtin.sha256);
+        }
     }
 
     #[test]

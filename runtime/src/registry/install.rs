@@ -31,7 +31,7 @@ impl Registry {
         check_name(&manifest.version)?;
         if chaosrt_builtins::ALL
             .iter()
-            .any(|(n, _)| *n == manifest.name)
+            .any(|b| b.name() == manifest.name)
         {
             return Err(RegistryError::Builtin(manifest.name.clone()));
         }
@@ -111,7 +111,7 @@ impl Registry {
     /// listing sees it whole or not at all) and then deleted.
     pub fn remove(&self, name: &str, version: Option<&str>) -> Result<Vec<String>, RegistryError> {
         check_name(name)?;
-        if chaosrt_builtins::ALL.iter().any(|(n, _)| *n == name) {
+        if chaosrt_builtins::ALL.iter().any(|b| b.name() == name) {
             return Err(RegistryError::Builtin(name.to_string()));
         }
         let versions: Vec<String> = self

@@ -2,7 +2,7 @@
 //! that cannot be read, fails its integrity check or cannot describe itself is skipped with a warning
 //! naming it and why, and the others are still served.
 
-use super::{Entry, Registry};
+use super::{Entry, Registry, Source};
 use crate::escape::escape;
 use crate::host::{Host, LogSink, Plugin};
 
@@ -52,11 +52,14 @@ impl Registry {
     /// as the name and version it was installed as: its metadata is the plugin's word, read again on
     /// every load, and the name is what its log lines and failures are attributed to.
     pub async fn load(&self, host: &Host, entry: &Entry, log: LogSink) -> Result<Plugin, String> {
-        let bytes = self.bytes(entry).map_err(|e| e.to_string())?;
-        let plugin = host
-            .load(&entry.name, &bytes, log)
-            .await
-            .map_err(|e| e.to_string())?;
+        let loaded = match &entry.source {
+            Source::Builtin(builtin) => host.load_builtin(builtin, log).await,
+            Source::Installed(_) => {
+                let bytes = self.bytes(entry).map_err(|e| e.to_string())?;
+                host.load(&entry.name, &bytes, log).await
+            }
+        };
+        let plugin = loaded.map_err(|e| e.to_string())?;
         let (name, version) = (&plugin.metadata.name, &plugin.metadata.version);
         let installed = entry.manifest.as_ref().map(|m| (&m.name, &m.version));
         if let Some((was, at)) = installed

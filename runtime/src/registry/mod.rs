@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 /// Where a plugin's bytes come from.
 #[derive(Debug, Clone)]
 pub enum Source {
-    Builtin(&'static [u8]),
+    Builtin(&'static chaosrt_builtins::Builtin),
     Installed(PathBuf),
 }
 
@@ -148,15 +148,15 @@ impl Registry {
     fn builtin_names() -> String {
         chaosrt_builtins::ALL
             .iter()
-            .map(|(n, _)| *n)
+            .map(|b| b.name())
             .collect::<Vec<_>>()
             .join(", ")
     }
 
     fn builtins() -> impl Iterator<Item = Entry> {
-        chaosrt_builtins::ALL.iter().map(|(name, bytes)| Entry {
-            name: name.to_string(),
-            source: Source::Builtin(bytes),
+        chaosrt_builtins::ALL.iter().map(|builtin| Entry {
+            name: builtin.name().to_string(),
+            source: Source::Builtin(builtin),
             manifest: None,
         })
     }
@@ -196,7 +196,7 @@ impl Registry {
     /// The component bytes of `entry`, integrity-checked against its manifest.
     pub fn bytes(&self, entry: &Entry) -> Result<Vec<u8>, RegistryError> {
         let (path, manifest) = match (&entry.source, &entry.manifest) {
-            (Source::Builtin(bytes), _) => return Ok(bytes.to_vec()),
+            (Source::Builtin(builtin), _) => return Ok(builtin.component().to_vec()),
             (Source::Installed(path), Some(manifest)) => (path, manifest),
             (Source::Installed(path), None) => {
                 return Err(RegistryError::Manifest {
