@@ -133,9 +133,14 @@ impl Journal {
 
     /// The journal as written: pretty JSON, secrets hidden, ending with a newline.
     fn text(&self, mask: &Mask) -> std::io::Result<String> {
-        let value = serde_json::to_value(self).map_err(std::io::Error::other)?;
-        let mut text = serde_json::to_string_pretty(&mask.apply_json(&value))
-            .map_err(std::io::Error::other)?;
+        // Without secrets, straight to text: each copy of a journal holding large outputs counts.
+        let mut text = if mask.is_empty() {
+            serde_json::to_string_pretty(self)
+        } else {
+            let value = serde_json::to_value(self).map_err(std::io::Error::other)?;
+            serde_json::to_string_pretty(&mask.apply_json(&value))
+        }
+        .map_err(std::io::Error::other)?;
         text.push('\n');
         Ok(text)
     }

@@ -320,6 +320,8 @@ pub(crate) mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let f = tmp.path().join("f");
         fs::write(&f, "12345").unwrap();
+        // Made private whatever the umask: another test may hold it at 000 meanwhile.
+        fs::set_permissions(&f, Permissions::from_mode(0o600)).unwrap();
         assert_eq!(read_file(&f, 5).unwrap().unwrap(), b"12345");
         let err = read_file(&f, 4).unwrap_err();
         assert!(err.to_string().contains("larger than the 4 bytes"), "{err}");

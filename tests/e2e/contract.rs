@@ -91,8 +91,10 @@ pub mod legacy {
         let shown = install(&scratch, LEGACY);
         // 0.1.0's `http("*")` and `filesystem{writable: false}`, in today's words.
         for asked in [
-            "  http: the URL each activity names in its argument 'url'",
-            "  filesystem: the run's working directory (read-only)",
+            "  may send HTTP requests to the URL an experiment writes in its argument 'url' (and \
+             only there)  [--grant http-argument=url]",
+            "  may read files under the directory an experiment runs in  [--grant \
+             filesystem=.:read-only]",
         ] {
             assert!(shown.contains(asked), "{asked:?} not in:\n{shown}");
         }
@@ -276,7 +278,10 @@ pub mod kubewant {
     fn a_kubernetes_grant_is_shown_at_install_and_listed() {
         let (scratch, printed) = installed();
         assert!(
-            printed.contains("kubernetes: namespaces default; resources pods; verbs list, delete"),
+            printed.contains(
+                "may make Kubernetes API requests: namespaces default; resources pods; verbs \
+                 list, delete"
+            ),
             "{printed}"
         );
         let list = scratch.chaosrt().args(["plugin", "list"]).output().unwrap();
@@ -357,7 +362,10 @@ pub mod envread {
         let scratch = Scratch::new();
         let shown = install(&scratch, ENVREAD);
         assert!(
-            shown.contains("  environment: the variable CHAOSRT_GUEST_ENV_GRANTED of this machine"),
+            shown.contains(
+                "  may read the environment variable CHAOSRT_GUEST_ENV_GRANTED of this machine  \
+                 [--grant environment=CHAOSRT_GUEST_ENV_GRANTED]"
+            ),
             "{shown}"
         );
         assert_eq!(

@@ -97,3 +97,25 @@ fn settings_of_the_wrong_type_are_an_error_at_their_location() {
         settings.display()
     ));
 }
+
+/// The compile cache is a convenience: when its directory cannot be made (a file stands where it
+/// should be), every run compiles again and still runs.
+#[test]
+fn a_compile_cache_that_cannot_be_written_costs_time_not_the_run() {
+    let scratch = Scratch::new();
+    std::fs::create_dir_all(scratch.cache_dir()).unwrap();
+    std::fs::write(scratch.cache_dir().join("chaosrt"), "not a directory").unwrap();
+    let server = crate::support::StatusServer::start(200, "text/plain", "up");
+    for _ in 0..2 {
+        let outcome = scratch.run(&http_probe(&server.url()));
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        let journal = outcome.journal();
+        assert_eq!(journal["status"], "completed");
+        assert_eq!(journal["run"][0]["output"]["status"], 200);
+    }
+    assert_eq!(server.hits(), 2);
+    assert_eq!(
+        std::fs::read_to_string(scratch.cache_dir().join("chaosrt")).unwrap(),
+        "not a directory"
+    );
+}

@@ -11,6 +11,8 @@ mod extensions;
 mod faults;
 mod journal;
 mod kubernetes;
+mod load;
+mod plugins;
 mod pyfs;
 mod run;
 mod sandbox;

@@ -579,8 +579,9 @@ mod spoof {
     use super::*;
     use chaosrt_test_guests::SPOOF;
 
+    /// `capability` is how the text shows the spoof guest's request for `/`.
     #[track_caller]
-    fn assert_shown_not_obeyed(text: &str) {
+    fn assert_shown_not_obeyed(text: &str, capability: &str) {
         assert!(
             !text.contains('\x1b') && !text.contains('\r') && !text.contains('\u{202e}'),
             "{text}"
@@ -591,7 +592,7 @@ mod spoof {
             ),
             "{text}"
         );
-        assert!(text.contains("filesystem: / (read-write)"), "{text}");
+        assert!(text.contains(capability), "{text}");
     }
 
     #[test]
@@ -604,13 +605,13 @@ mod spoof {
             .unwrap();
         let prompt = String::from_utf8_lossy(&refused.stderr);
         assert_eq!(refused.status.code(), Some(1), "{prompt}");
-        assert_shown_not_obeyed(&prompt);
+        assert_shown_not_obeyed(&prompt, "may read and write files under /");
         assert!(prompt.contains("not installed"), "{prompt}");
 
         scratch.install(SPOOF);
         let listed = scratch.chaosrt().args(["plugin", "list"]).output().unwrap();
         let listing = String::from_utf8_lossy(&listed.stdout);
-        assert_shown_not_obeyed(&listing);
+        assert_shown_not_obeyed(&listing, "filesystem: / (read-write)");
         assert!(
             !listing.lines().any(|l| l.starts_with("[2026")),
             "{listing}"
@@ -718,6 +719,48 @@ mod exhaust {
         })
     }
 
+    /// Background calls that each stay under their own cap but together would hold far more than
+    /// the process-wide budget: those past it are stopped with their own message, the others
+    /// finish, and the run goes on to its rollback.
+    #[test]
+    fn calls_at_once_cannot_hold_more_memory_together_than_the_budget() {
+        let scratch = Scratch::new();
+        scratch.install(EXHAUST);
+        let mut experiment = with_rollback(json!(null));
+        let held: Vec<Value> = (0..8)
+            .map(|i| {
+                let mut a = action("hold", json!({"mib": 200, "seconds": 4}));
+                a["name"] = json!(format!("hold-{i}"));
+                a["background"] = json!(true);
+                a
+            })
+            .collect();
+        experiment["method"] = Value::Array(held);
+        let outcome = scratch.run(&experiment);
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        let journal = outcome.journal();
+        assert_eq!(journal["status"], "completed");
+        let runs = journal["run"].as_array().unwrap();
+        assert_eq!(runs.len(), 8);
+        let refused = runs.iter().filter(|r| r["status"] == "failed").count();
+        for run in runs.iter().filter(|r| r["status"] == "failed") {
+            let exception = run["exception"][0].as_str().unwrap();
+            assert!(
+                exception.contains(
+                    "was stopped: the plugin calls running at once hold the whole memory budget \
+                     of 1024 MiB (run fewer background activities at once)"
+                ),
+                "{exception}"
+            );
+        }
+        // 1 GiB holds five calls of 200 MiB; eight at once leave some out, and the rest finish.
+        assert!((1..=4).contains(&refused), "{refused} of 8 refused");
+        for run in runs.iter().filter(|r| r["status"] == "succeeded") {
+            assert_eq!(run["output"], json!(200), "{run:#}");
+        }
+        assert_eq!(journal["rollbacks"][0]["status"], json!("succeeded"));
+    }
+
     /// One run with every exhaustion in its method: each call ends (or is cut) with its own
     /// message, the next one still runs, the rollback plays and the journal records all of them.
     #[test]
@@ -729,6 +772,7 @@ mod exhaust {
             action("recurse", json!({})),
             action("block", json!({})),
             action("trap", json!({})),
+            action("oob", json!({})),
             action("panic", json!({})),
             action("output", json!({"mib": 100})),
             action("output", json!({"mib": 40})),
@@ -751,6 +795,11 @@ mod exhaust {
             (
                 "trap",
                 "plugin 'exhaust' activity 'trap' crashed: wasm trap: wasm `unreachable` instruction executed",
+            ),
+            // Not a recursion: told as what it is, not as a stack overflow.
+            (
+                "oob",
+                "plugin 'exhaust' activity 'oob' crashed: wasm trap: out of bounds memory access",
             ),
             ("panic", "exhaust gave up on purpose"),
             // 100 MiB, and the SDK's JSON copy of it, do not fit in the guest's memory.
@@ -775,7 +824,9 @@ mod exhaust {
                 "{needle:?} not in {exception:?}"
             );
         }
-        for (i, name) in [(6, "logs"), (7, "stdout")] {
+        let oob = journal["run"][3]["exception"][0].as_str().unwrap();
+        assert!(!oob.contains("stack overflow"), "{oob}");
+        for (i, name) in [(7, "logs"), (8, "stdout")] {
             assert_eq!(journal["run"][i]["activity"]["name"], name);
             assert_eq!(journal["run"][i]["status"], "succeeded");
         }

@@ -351,7 +351,9 @@ fn other_bytes_under_an_installed_name_and_version_are_refused_unless_replacing(
         "{err}"
     );
     assert!(
-        err.contains("It asks for:\n  filesystem: the run's working directory (read-write)"),
+        err.contains(
+            "It asks for:\n  may read and write files under the directory an experiment runs in"
+        ),
         "{err}"
     );
     assert!(

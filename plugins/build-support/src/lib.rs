@@ -11,8 +11,8 @@
 //! // build.rs
 //! chaosrt_guest_build::build_guests_into_env(&[("chaosrt-plugin-http", "CHAOSRT_PLUGIN_HTTP")]);
 //! ```
-//! ```ignore
-//! // lib.rs
+//! ```text
+//! // lib.rs (Rust; not a doc test: the variable exists only in the crate whose build.rs sets it)
 //! pub const HTTP: &[u8] = include_bytes!(env!("CHAOSRT_PLUGIN_HTTP"));
 //! ```
 

@@ -32,8 +32,8 @@ pub use load::{
 pub use model::*;
 pub use python::{py_float_repr, py_str, py_truthy};
 pub use substitute::{
-    Scope, ShellTaint, Source, Taint, Tainted, substitute, substitute_shell, substitute_trusted,
-    tainted, unknown_names,
+    Scope, ShellTaint, Source, Taint, Tainted, referenced_outputs, substitute, substitute_shell,
+    substitute_trusted, tainted, unknown_names,
 };
 pub use tolerance::{Tolerance, ToleranceError};
 pub use validate::{Invalid, ValidationError, validate};

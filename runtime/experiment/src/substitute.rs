@@ -203,6 +203,18 @@ pub fn references(value: &Value) -> Vec<Placeholder<'_>> {
     found
 }
 
+/// The activities whose outputs `${output:…}` placeholders in `value` refer to: the only outputs a
+/// run needs to keep beside the journal.
+pub fn referenced_outputs(value: &Value) -> std::collections::BTreeSet<String> {
+    references(value)
+        .into_iter()
+        .filter_map(|p| match p {
+            Placeholder::Output(activity) => Some(activity.to_string()),
+            Placeholder::Name(_) => None,
+        })
+        .collect()
+}
+
 /// The placeholder `s` consists of, when it is exactly one `${…}` (the form that keeps its type).
 pub fn whole_reference(s: &str) -> Option<Placeholder<'_>> {
     whole_token(&tokens(s)).and_then(|token| Placeholder::of(&token))

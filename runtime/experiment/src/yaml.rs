@@ -135,10 +135,16 @@ fn error_at(span: &Span, message: impl Into<String>) -> YamlError {
 
 impl From<ScanError> for YamlError {
     fn from(e: ScanError) -> YamlError {
+        // saphyr-parser's scanner stops flow nesting (`[[[…`) itself, a little past MAX_DEPTH:
+        // said in the same words as block nesting, where chaosrt stops it.
+        let message = match e.info() {
+            "recursion limit exceeded" => too_deep_message(),
+            other => other.to_string(),
+        };
         YamlError {
             line: e.marker().line(),
             column: e.marker().col() + 1,
-            message: e.info().to_string(),
+            message,
         }
     }
 }
@@ -320,10 +326,11 @@ fn key_text(key: &Value, span: &Span) -> Result<String, YamlError> {
 }
 
 fn too_deep(span: &Span) -> YamlError {
-    error_at(
-        span,
-        format!("collections nest deeper than {MAX_DEPTH} levels, the most chaosrt reads"),
-    )
+    error_at(span, too_deep_message())
+}
+
+fn too_deep_message() -> String {
+    format!("collections nest deeper than {MAX_DEPTH} levels, the most chaosrt reads")
 }
 
 /// The standard tag's short name (`"str"` for `!!str`), `Some("")` for the non-specific `!`, `None`
@@ -633,10 +640,13 @@ mod tests {
         let ok: String = (0..127).map(|i| format!("{}- ", "  ".repeat(i))).collect();
         assert!(parse(&format!("{ok}x\n")).is_ok());
         let flow = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        // saphyr-parser's scanner stops flow nesting itself, a little later.
+        // saphyr-parser's scanner stops flow nesting itself, a little later, told the same way.
         let err = parse(&flow).unwrap_err();
         assert_eq!((err.line, err.column), (1, 256), "{}", err.message);
-        assert_eq!(err.message, "recursion limit exceeded");
+        assert_eq!(
+            err.message,
+            "collections nest deeper than 127 levels, the most chaosrt reads"
+        );
         // Each alias adds its anchor's depth: 100 + 100 levels.
         let deep = format!("{}x{}", "[".repeat(100), "]".repeat(100));
         let text = format!("a: &a {deep}\nb: {}*a{}\n", "[".repeat(99), "]".repeat(99));

@@ -11,11 +11,34 @@ use crate::journal::{Run as Record, RunStatus, iso};
 use chrono::Utc;
 use serde_json::{Map, Value};
 
+/// An activity's record, and its output when the run had no room left to keep it
+/// ([`KEPT_OUTPUT_BYTES`]): then the record says `null`, and only the tolerance or assertion that
+/// follows sees the output before it is dropped.
+pub(super) struct Executed {
+    pub record: Record,
+    unkept: Option<Value>,
+}
+
+impl Executed {
+    /// The output the activity returned, kept or not.
+    pub fn output(&self) -> &Value {
+        self.unkept.as_ref().unwrap_or(&self.record.output)
+    }
+}
+
+/// Bytes of output (as JSON text) a run keeps for its journal over all its activities. Each
+/// output is capped on its own, but 10,000 activities or a long `retry` each keeping 16 MiB would
+/// hold gigabytes.
+pub const KEPT_OUTPUT_BYTES: usize = 256 << 20;
+
+/// How much of an output the debug log line shows; the journal has all of it.
+pub const LOGGED_OUTPUT_BYTES: usize = 64 << 10;
+
 impl Runtime {
     /// Runs one activity and records it. Failures are recorded, never raised. A signal while it
     /// runs ends it at once, recorded as Chaos Toolkit keeps it (output null, no status); a signal
     /// before it started (in its before-pause) leaves no record (`None`), as there.
-    pub(super) async fn execute(&self, activity: &Activity, run: &Run<'_>) -> Option<Record> {
+    pub(super) async fn execute(&self, activity: &Activity, run: &Run<'_>) -> Option<Executed> {
         let console = &self.console;
         let dry = run.options.dry;
         let is_dry = match dry {
@@ -58,7 +81,7 @@ impl Runtime {
                 result = self.call_vouched(activity, run) => result,
                 () = run.stopped() => {
                     let end = Utc::now();
-                    return Some(Record {
+                    return Some(Executed { unkept: None, record: Record {
                         activity: activity.raw.clone(),
                         output: Value::Null,
                         start: iso(start),
@@ -67,22 +90,39 @@ impl Runtime {
                         end: iso(end),
                         duration: (end - start).as_seconds_f64(),
                         tolerance_met: None,
-                    });
+                    }});
                 }
             },
         };
         let end = Utc::now();
+        let mut unkept = None;
         let (output, status, exception) = match result {
             Ok((output, trusted)) => {
+                let text = console.json_text(&output);
                 console.debug(&format!(
                     "  => succeeded with '{}'",
-                    console.json_text(&output)
+                    crate::escape::clip(&text, LOGGED_OUTPUT_BYTES)
                 ));
-                run.outputs
-                    .lock()
-                    .unwrap()
-                    .insert(&activity.name, output.clone(), trusted);
-                (output, RunStatus::Succeeded, None)
+                let mut outputs = run.outputs.lock().unwrap();
+                if run.keep(text.len()) {
+                    if run.output_referenced(&activity.name) {
+                        outputs.insert(&activity.name, output.clone(), trusted);
+                    }
+                    (output, RunStatus::Succeeded, None)
+                } else {
+                    outputs.forget(&activity.name);
+                    console.warning(&format!(
+                        "Activity '{}' returned {} bytes of output, more than is left of the {} \
+                         MiB of outputs a run keeps: its journal entry has null for it, and \
+                         ${{output:{}}} does not resolve",
+                        activity.name,
+                        text.len(),
+                        KEPT_OUTPUT_BYTES >> 20,
+                        activity.name
+                    ));
+                    unkept = Some(output);
+                    (Value::Null, RunStatus::Succeeded, None)
+                }
             }
             Err(message) => {
                 console.error(&format!("  => failed: {message}"));
@@ -107,7 +147,7 @@ impl Runtime {
                 run.sleep(seconds(secs)).await;
             }
         }
-        Some(record)
+        Some(Executed { record, unkept })
     }
 
     /// A pause as logged (the value as written, or substituted from `${name}`) and in seconds; NaN
@@ -154,7 +194,16 @@ impl Runtime {
             Provider::Process(call) => {
                 let (arguments, trusted) = process_arguments(call, run)?;
                 let timeout = min_timeout(activity.timeout, call.timeout).map(seconds);
-                let output = process::run(&call.path, &process_argv(&arguments), timeout).await?;
+                let ran = process::run(&call.path, &process_argv(&arguments), timeout).await?;
+                for (stream, dropped) in ran.dropped.into_iter().filter(|(_, d)| *d > 0) {
+                    self.console.warning(&format!(
+                        "Activity '{}' wrote {dropped} more bytes to {stream} than the {} MiB \
+                         chaosrt keeps; they were dropped",
+                        activity.name,
+                        process::STREAM_BYTES >> 20
+                    ));
+                }
+                let output = ran.output;
                 if !activity.declares_tolerance()
                     && output["status"].as_i64().is_some_and(|s| s > 0)
                 {

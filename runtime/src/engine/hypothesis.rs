@@ -92,15 +92,16 @@ impl Runtime {
     async fn probe_until_met(&self, probe: &Activity, run: &Run<'_>) -> Option<(Record, Verdict)> {
         let mut attempt = 0;
         loop {
-            let mut record = self.execute(probe, run).await?;
-            if record.status == RunStatus::Interrupted {
-                return Some((record, Verdict::NotMet("interrupted".into())));
+            let executed = self.execute(probe, run).await?;
+            if executed.record.status == RunStatus::Interrupted {
+                return Some((executed.record, Verdict::NotMet("interrupted".into())));
             }
-            let verdict = if record.status == RunStatus::Failed {
+            let verdict = if executed.record.status == RunStatus::Failed {
                 Verdict::NotMet("terminated unexpectedly".into())
             } else {
-                self.verdict(probe, &record.output, run).await
+                self.verdict(probe, executed.output(), run).await
             };
+            let mut record = executed.record;
             record.tolerance_met = Some(matches!(verdict, Verdict::Met));
             let Some(retry) = probe.retry.as_ref().filter(|r| attempt < r.count) else {
                 return Some((record, verdict));

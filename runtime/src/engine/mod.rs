@@ -30,7 +30,7 @@ pub use signal::{Interrupt, Interrupts, interrupted_while_loading};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// What a run needs from its surroundings.
@@ -48,8 +48,10 @@ pub(crate) struct Run<'a> {
     pub resolved: &'a Resolved,
     pub options: &'a RunOptions,
     pub status: Mutex<Option<Status>>,
-    /// Outputs of the activities that ran so far (`${output:NAME}`).
+    /// Outputs of the activities that ran so far (`${output:NAME}`), of those an
+    /// `${output:…}` in the experiment names: the journal keeps the others.
     pub outputs: Mutex<Outputs>,
+    referenced: BTreeSet<String>,
     pub during: Mutex<Vec<SteadyState>>,
     /// Configuration keys a plugin computed (`Experiment::tainted_configuration`).
     tainted_configuration: BTreeSet<String>,
@@ -57,6 +59,10 @@ pub(crate) struct Run<'a> {
     /// after an interrupted method stop only at the next one).
     interrupts: Interrupts,
     seen: AtomicU32,
+    /// Bytes of output the journal keeps so far ([`activity::KEPT_OUTPUT_BYTES`]).
+    kept: AtomicUsize,
+    /// Background activities running at once ([`phase::BACKGROUND_AT_ONCE`]).
+    pub background_slots: tokio::sync::Semaphore,
 }
 
 /// The outputs of the activities that ran so far, and which of them the operator can vouch for.
@@ -80,6 +86,14 @@ impl Outputs {
     }
 }
 
+impl Outputs {
+    /// Drops what `activity` returned before, so `${output:…}` cannot mistake it for the latest.
+    pub fn forget(&mut self, activity: &str) {
+        self.values.remove(activity);
+        self.trusted.remove(activity);
+    }
+}
+
 impl<'a> Run<'a> {
     fn new(
         experiment: &'a Experiment,
@@ -91,12 +105,15 @@ impl<'a> Run<'a> {
         Run {
             interrupts: interrupts.clone(),
             seen: AtomicU32::new(0),
+            kept: AtomicUsize::new(0),
+            background_slots: tokio::sync::Semaphore::new(phase::BACKGROUND_AT_ONCE),
             experiment,
             plugins,
             resolved,
             options,
             status: Mutex::new(None),
             outputs: Mutex::new(Outputs::default()),
+            referenced: crate::experiment::referenced_outputs(&experiment.raw),
             during: Mutex::new(Vec::new()),
             tainted_configuration: experiment.tainted_configuration(),
         }
@@ -108,6 +125,17 @@ impl<'a> Run<'a> {
 
     pub fn set_status(&self, status: Status) {
         *self.status.lock().unwrap() = Some(status);
+    }
+
+    /// Takes `bytes` of the run's allowance for kept outputs; `false` (and nothing taken) when they
+    /// do not fit.
+    pub fn keep(&self, bytes: usize) -> bool {
+        self.kept
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |kept| {
+                kept.checked_add(bytes)
+                    .filter(|&total| total <= activity::KEPT_OUTPUT_BYTES)
+            })
+            .is_ok()
     }
 
     /// Whether a signal the current phase has not seen arrived; if so the run is `interrupted`.
@@ -159,6 +187,11 @@ impl<'a> Run<'a> {
     /// Substitutes `${…}` in `value` from configuration, secrets and earlier outputs.
     pub fn substitute(&self, value: &Value) -> Value {
         self.with_scope(|scope| substitute(value, scope))
+    }
+
+    /// Whether `${output:activity}` appears anywhere in the experiment.
+    pub fn output_referenced(&self, activity: &str) -> bool {
+        self.referenced.contains(activity)
     }
 
     /// Whether Chaos Toolkit would substitute provider arguments at all: only when there is

@@ -238,8 +238,9 @@ async fn load_one(
     if let Some(warning) = plugin.loaded_from.warning(&entry.name) {
         console.warning(&warning);
     }
+    // A built-in is found by name alone; an installed plugin was chosen by its version already.
     if let Some(version) = &call.version
-        && *version != plugin.metadata.version
+        && !crate::registry::selects(version, &plugin.metadata.version)
     {
         return Err(format!(
             "plugin '{}' is at version {}, the experiment asks for {version}",
@@ -257,14 +258,14 @@ async fn load_one(
 
 /// What a loaded plugin is granted. Built-ins get what they request (their documented default
 /// grants); installed plugins get what the operator granted at install, never more than they
-/// requested.
+/// requested ([`Capability::is_within`]).
 pub fn granted(entry: &Entry, plugin: &Plugin) -> Vec<Capability> {
     match &entry.manifest {
         None => plugin.metadata.capabilities.clone(),
         Some(m) => m
             .granted
             .iter()
-            .filter(|g| plugin.metadata.capabilities.contains(g))
+            .filter(|g| plugin.metadata.capabilities.iter().any(|a| g.is_within(a)))
             .cloned()
             .collect(),
     }

@@ -1,6 +1,7 @@
 //! Fetching an experiment by URL, the one part of loading that needs the network (reqwest on
 //! rustls/ring); what a source is, what may be fetched and how its body is read are the experiment
-//! crate's ([`chaosrt_experiment::locate`], [`parse_body`]).
+//! crate's ([`chaosrt_experiment::locate`], [`parse_body`]). The bounded GET under it ([`get`]) also
+//! fetches the plugins `chaosrt plugin install URL` installs.
 
 use chaosrt_experiment::{
     BEARER_TOKEN_VAR, FetchPolicy, LoadError, Loaded, Location, MAX_FETCHED_BYTES, is_remote_http,
@@ -42,25 +43,79 @@ async fn fetch(
     bearer_token: Option<&str>,
     policy: FetchPolicy,
 ) -> Result<Value, LoadError> {
-    let fetch_error = |source: reqwest::Error| LoadError::Fetch {
-        url: url.to_string(),
-        source: source.into(),
+    let request = Request {
+        url,
+        accept: "application/json, application/x-yaml",
+        bearer_token,
+        max_bytes: MAX_FETCHED_BYTES,
+        timeout: FETCH_TIMEOUT,
+        policy,
+        plain_http_refusal: |url| LoadError::PlainHttp(url.to_string()).to_string(),
     };
-    let client = http_client(policy).map_err(fetch_error)?;
-    let mut request = client
-        .get(url)
-        .header(
-            reqwest::header::ACCEPT,
-            "application/json, application/x-yaml",
-        )
-        .timeout(FETCH_TIMEOUT);
-    if let Some(token) = bearer_token.filter(|t| !t.is_empty()) {
-        request = request.header(
+    let fetched = get(&request).await.map_err(|e| match e {
+        GetError::TooLarge => LoadError::TooLarge {
+            url: url.to_string(),
+        },
+        GetError::Request(source) => LoadError::Fetch {
+            url: url.to_string(),
+            source: source.into(),
+        },
+    })?;
+    let body = String::from_utf8_lossy(&fetched.body).into_owned();
+    if fetched.status != reqwest::StatusCode::OK {
+        return Err(LoadError::Status {
+            status: fetched.status.as_u16(),
+            body,
+        });
+    }
+    parse_body(&body, &fetched.content_type, url)
+}
+
+/// One bounded GET: what chaosrt fetches by URL (an experiment, a plugin to install).
+pub struct Request<'a> {
+    pub url: &'a str,
+    pub accept: &'a str,
+    pub bearer_token: Option<&'a str>,
+    /// A body longer than this is refused, announced or not.
+    pub max_bytes: u64,
+    pub timeout: Duration,
+    pub policy: FetchPolicy,
+    /// What a redirect to plain http on another machine is refused with, when the policy says so.
+    pub plain_http_refusal: fn(&str) -> String,
+}
+
+/// A response's status, type and whole body.
+pub struct Fetched {
+    pub status: reqwest::StatusCode,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// Why a [`get`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GetError {
+    #[error(transparent)]
+    Request(#[from] reqwest::Error),
+    /// The body is larger than the request's `max_bytes`.
+    #[error("the response is too large")]
+    TooLarge,
+}
+
+/// GETs `request.url`, reading the body in chunks so one without a (truthful) length stops at the
+/// cap, not at memory's end.
+pub async fn get(request: &Request<'_>) -> Result<Fetched, GetError> {
+    let client = http_client(request.policy, request.plain_http_refusal)?;
+    let mut builder = client
+        .get(request.url)
+        .header(reqwest::header::ACCEPT, request.accept)
+        .timeout(request.timeout);
+    if let Some(token) = request.bearer_token.filter(|t| !t.is_empty()) {
+        builder = builder.header(
             reqwest::header::AUTHORIZATION,
             format!("bearer {}", token.trim()),
         );
     }
-    let mut response = request.send().await.map_err(fetch_error)?;
+    let mut response = builder.send().await?;
     let status = response.status();
     let content_type = response
         .headers()
@@ -68,31 +123,24 @@ async fn fetch(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let too_large = || LoadError::TooLarge {
-        url: url.to_string(),
-    };
     if response
         .content_length()
-        .is_some_and(|n| n > MAX_FETCHED_BYTES)
+        .is_some_and(|n| n > request.max_bytes)
     {
-        return Err(too_large());
+        return Err(GetError::TooLarge);
     }
-    // Read in chunks, so a body without a (truthful) length stops at the cap, not at memory's end.
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(fetch_error)? {
-        if (bytes.len() + chunk.len()) as u64 > MAX_FETCHED_BYTES {
-            return Err(too_large());
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if (body.len() + chunk.len()) as u64 > request.max_bytes {
+            return Err(GetError::TooLarge);
         }
-        bytes.extend_from_slice(&chunk);
+        body.extend_from_slice(&chunk);
     }
-    let body = String::from_utf8_lossy(&bytes).into_owned();
-    if status != reqwest::StatusCode::OK {
-        return Err(LoadError::Status {
-            status: status.as_u16(),
-            body,
-        });
-    }
-    parse_body(&body, &content_type, url)
+    Ok(Fetched {
+        status,
+        content_type,
+        body,
+    })
 }
 
 /// A client on rustls with the `ring` provider, which the workspace already builds for
@@ -100,7 +148,10 @@ async fn fetch(
 /// platform's certificate verifier as reqwest's default TLS setup uses. `localhost` is this
 /// machine's loopback, never a name the network answers for, and a redirect may not go where the
 /// policy would not fetch.
-fn http_client(policy: FetchPolicy) -> Result<reqwest::Client, reqwest::Error> {
+fn http_client(
+    policy: FetchPolicy,
+    plain_http_refusal: fn(&str) -> String,
+) -> Result<reqwest::Client, reqwest::Error> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let tls = if policy.verify_tls {
@@ -117,7 +168,7 @@ fn http_client(policy: FetchPolicy) -> Result<reqwest::Client, reqwest::Error> {
     ];
     let redirects = reqwest::redirect::Policy::custom(move |attempt| {
         if !policy.allow_http && is_remote_http(attempt.url()) {
-            let refused = LoadError::PlainHttp(attempt.url().to_string()).to_string();
+            let refused = plain_http_refusal(attempt.url().as_str());
             attempt.error(refused)
         } else if attempt.previous().len() >= MAX_REDIRECTS {
             attempt.error(format!("more than {MAX_REDIRECTS} redirects"))

@@ -4,6 +4,6 @@
 
 pub use chaosrt_experiment::*;
 
-mod fetch;
+pub mod fetch;
 
 pub use fetch::load_source;

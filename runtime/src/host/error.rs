@@ -147,6 +147,16 @@ pub enum CallError {
         activity: String,
         cap_mib: usize,
     },
+    /// The plugin needed memory while the calls running at once held the whole budget.
+    #[error(
+        "plugin '{plugin}' activity '{activity}' was stopped: the plugin calls running at once \
+         hold the whole memory budget of {budget_mib} MiB (run fewer background activities at once)"
+    )]
+    MemoryBudget {
+        plugin: String,
+        activity: String,
+        budget_mib: usize,
+    },
     /// The plugin trapped (a panic, an out-of-bounds access, …).
     #[error("plugin '{plugin}' activity '{activity}' crashed: {detail}")]
     Trap {

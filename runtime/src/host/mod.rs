@@ -32,13 +32,14 @@ pub use error::{CallError, LoadError};
 pub use kubernetes::KubeGrant;
 pub use metadata::{ActivityKind, ActivitySpec, ArgumentSpec, Metadata};
 pub use policy::{Access, Capability, DirGrant, Grants, Origin};
-pub use state::{Context, Level, LogSink};
+pub use state::{Context, Level, LogSink, MEMORY_BUDGET_BYTES};
 pub use targets::{Discovered, Target};
 
 use bindings::{Contract, DISCOVERY_INTERFACE, Exports, PLUGIN_INTERFACE};
 use cache::{CacheDirs, CompileCache, CompileFailure, Lookup};
 use error::PluginError;
-use state::{CallClock, CallState, Denials, HttpGate, MemoryCap};
+use state::{CallClock, CallState, Denials, HttpGate, MemoryBudget, MemoryCap, Refused};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{InstancePre, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
@@ -111,6 +112,8 @@ pub struct Host {
     cache: CompileCache,
     /// How long compiling one component may take ([`cache::COMPILE_TIMEOUT`] unless changed).
     compile_timeout: Duration,
+    /// The memory every call running at once may hold together.
+    memory_budget: Arc<MemoryBudget>,
 }
 
 impl Host {
@@ -131,6 +134,7 @@ impl Host {
             linker,
             cache,
             compile_timeout: cache::COMPILE_TIMEOUT,
+            memory_budget: Arc::new(MemoryBudget::new(MEMORY_BUDGET_BYTES)),
         })
     }
 
@@ -363,7 +367,7 @@ impl Host {
                 grants,
                 denials: denials.clone(),
             },
-            limits: MemoryCap::new(limits.memory_bytes),
+            limits: MemoryCap::new(limits.memory_bytes, self.memory_budget.clone()),
             log,
             log_budget: Default::default(),
         };
@@ -446,12 +450,22 @@ async fn guard<T>(
         Ok(Ok(value)) => return Ok(value),
         Ok(Err(error)) => error,
     };
-    if store.data().limits.refused.is_some() {
-        return Err(CallError::MemoryCap {
-            plugin: plugin.into(),
-            activity: activity.into(),
-            cap_mib: limits.memory_bytes >> 20,
-        });
+    match store.data().limits.refused {
+        Some(Refused::Call) => {
+            return Err(CallError::MemoryCap {
+                plugin: plugin.into(),
+                activity: activity.into(),
+                cap_mib: limits.memory_bytes >> 20,
+            });
+        }
+        Some(Refused::Budget) => {
+            return Err(CallError::MemoryBudget {
+                plugin: plugin.into(),
+                activity: activity.into(),
+                budget_mib: store.data().limits.budget.max_bytes >> 20,
+            });
+        }
+        None => {}
     }
     if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
         return Err(timeout());

@@ -182,6 +182,84 @@ impl fmt::Display for Capability {
     }
 }
 
+impl Capability {
+    /// What the capability lets a plugin do, in words a person can judge before granting it (the
+    /// consent prompt and `plugin inspect`). Plugin-supplied parts are escaped.
+    pub fn in_words(&self) -> String {
+        use crate::escape::escape;
+        match self {
+            Capability::HttpOrigin { origin } => {
+                format!("may send HTTP requests to {}", escape(origin))
+            }
+            Capability::HttpArgument { argument } => format!(
+                "may send HTTP requests to the URL an experiment writes in its argument '{}' (and \
+                 only there)",
+                escape(argument)
+            ),
+            Capability::Filesystem { path, access } => {
+                let what = match access {
+                    Access::ReadOnly => "may read files",
+                    Access::ReadWrite => "may read and write files",
+                };
+                let below = if path == "." {
+                    "the directory an experiment runs in".into()
+                } else {
+                    escape(path)
+                };
+                format!("{what} under {below}")
+            }
+            Capability::Environment { name } => format!(
+                "may read the environment variable {} of this machine",
+                escape(name)
+            ),
+            Capability::Kubernetes {
+                namespaces,
+                resources,
+                verbs,
+            } => format!(
+                "may make Kubernetes API requests: {}",
+                kubernetes_scope(namespaces, resources, verbs)
+            ),
+        }
+    }
+}
+
+impl Capability {
+    /// Whether granting `self` gives no more than the request `asked`: the same capability, or a
+    /// directory read-only that was asked read-write.
+    pub fn is_within(&self, asked: &Capability) -> bool {
+        match (self, asked) {
+            (
+                Capability::Filesystem { path, access },
+                Capability::Filesystem {
+                    path: asked_path,
+                    access: asked_access,
+                },
+            ) => path == asked_path && (access == asked_access || *access == Access::ReadOnly),
+            _ => self == asked,
+        }
+    }
+
+    /// The `plugin install --grant` argument that grants exactly this (escaped); `None` for a
+    /// Kubernetes capability, granted with `--yes` only.
+    pub fn grant_argument(&self) -> Option<String> {
+        use crate::escape::escape;
+        Some(match self {
+            Capability::HttpOrigin { origin } => format!("http-origin={}", escape(origin)),
+            Capability::HttpArgument { argument } => format!("http-argument={}", escape(argument)),
+            Capability::Filesystem { path, access } => {
+                let access = match access {
+                    Access::ReadOnly => "read-only",
+                    Access::ReadWrite => "read-write",
+                };
+                format!("filesystem={}:{access}", escape(path))
+            }
+            Capability::Environment { name } => format!("environment={}", escape(name)),
+            Capability::Kubernetes { .. } => return None,
+        })
+    }
+}
+
 /// `namespaces a, b; resources pods; verbs list, delete`, escaped: what a Kubernetes capability
 /// covers, for the consent prompt and for the refusal of it.
 pub fn kubernetes_scope(namespaces: &[String], resources: &[String], verbs: &[String]) -> String {

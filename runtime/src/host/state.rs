@@ -284,13 +284,65 @@ type SendFuture = Box<
 
 /// The memory cap for one call, over everything the call's store holds: every linear memory and
 /// table of every instance a component makes, so splitting an allocation across memories or
-/// instances gains nothing. Remembers that it refused a grow so the error can say so plainly
-/// instead of as a bare trap.
+/// instances gains nothing. Each byte is also taken from the process-wide [`MemoryBudget`], so
+/// calls running at once (background activities) cannot add up to more than it. Remembers that it
+/// refused a grow so the error can say so plainly instead of as a bare trap.
 pub struct MemoryCap {
     pub(super) max_bytes: usize,
-    /// Bytes of memories and tables the call holds now.
+    /// Bytes of memories and tables the call holds now (also held in `budget`).
     pub(super) used: usize,
-    pub(super) refused: Option<usize>,
+    pub(super) refused: Option<Refused>,
+    pub(super) budget: Arc<MemoryBudget>,
+}
+
+/// Which limit a refused grow hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The call's own cap.
+    Call,
+    /// The budget shared by every call running at once.
+    Budget,
+}
+
+/// The memory all plugin calls of the process may hold at once: without it, per-call caps multiply
+/// with concurrency (twenty background calls of 200 MiB each took 4 GB).
+#[derive(Debug)]
+pub struct MemoryBudget {
+    pub max_bytes: usize,
+    used: std::sync::atomic::AtomicUsize,
+}
+
+/// [`MemoryBudget`] of a host: four calls at the default per-call cap.
+pub const MEMORY_BUDGET_BYTES: usize = 1 << 30;
+
+impl MemoryBudget {
+    pub fn new(max_bytes: usize) -> MemoryBudget {
+        MemoryBudget {
+            max_bytes,
+            used: Default::default(),
+        }
+    }
+
+    /// Bytes held by calls now.
+    #[cfg(test)]
+    pub fn used(&self) -> usize {
+        self.used.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn take(&self, bytes: usize) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.used
+            .fetch_update(SeqCst, SeqCst, |used| {
+                used.checked_add(bytes)
+                    .filter(|&total| total <= self.max_bytes)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, bytes: usize) {
+        self.used
+            .fetch_sub(bytes, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// What one table element is counted as: a function or resource reference, two words.
@@ -304,23 +356,38 @@ pub const MAX_MEMORIES: usize = 100;
 pub const MAX_TABLES: usize = 100;
 
 impl MemoryCap {
-    pub fn new(max_bytes: usize) -> MemoryCap {
+    pub fn new(max_bytes: usize, budget: Arc<MemoryBudget>) -> MemoryCap {
         MemoryCap {
             max_bytes,
             used: 0,
             refused: None,
+            budget,
         }
     }
 
-    /// Takes `more` bytes from the call's allowance, or records the refusal.
+    /// Takes `more` bytes from the call's allowance and the shared budget, or records the refusal.
     fn grow(&mut self, more: usize) -> wasmtime::Result<bool> {
         let total = self.used.saturating_add(more);
         if total > self.max_bytes {
-            self.refused = Some(total);
+            self.refused = Some(Refused::Call);
             wasmtime::bail!("memory cap of {} bytes exceeded", self.max_bytes);
+        }
+        if !self.budget.take(more) {
+            self.refused = Some(Refused::Budget);
+            wasmtime::bail!(
+                "the memory budget of {} bytes for all calls at once is exhausted",
+                self.budget.max_bytes
+            );
         }
         self.used = total;
         Ok(true)
+    }
+}
+
+impl Drop for MemoryCap {
+    /// The store is gone with its memories: what it held is free for other calls.
+    fn drop(&mut self) {
+        self.budget.give_back(self.used);
     }
 }
 
@@ -367,14 +434,15 @@ mod tests {
 
     #[test]
     fn the_memory_cap_counts_every_memory_and_table_of_the_call_together() {
-        let mut cap = MemoryCap::new(10 << 20);
+        let budget = || Arc::new(MemoryBudget::new(1 << 30));
+        let mut cap = MemoryCap::new(10 << 20, budget());
         // Two memories of 4 MiB each fit; a third does not, though each alone is under the cap.
         assert!(cap.memory_growing(0, 4 << 20, None).unwrap());
         assert!(cap.memory_growing(0, 4 << 20, None).unwrap());
         assert!(cap.memory_growing(0, 4 << 20, None).is_err());
-        assert_eq!(cap.refused, Some(12 << 20));
+        assert_eq!(cap.refused, Some(Refused::Call));
         // Growing an existing memory counts only what it adds; tables count per element.
-        let mut cap = MemoryCap::new(10 << 20);
+        let mut cap = MemoryCap::new(10 << 20, budget());
         assert!(cap.memory_growing(0, 4 << 20, None).unwrap());
         assert!(cap.memory_growing(4 << 20, 8 << 20, None).unwrap());
         assert_eq!(cap.used, 8 << 20);
@@ -382,5 +450,24 @@ mod tests {
         assert!(cap.table_growing(0, elements, None).unwrap());
         assert!(cap.table_growing(elements, elements + 1, None).is_err());
         assert_eq!(cap.used, 10 << 20);
+    }
+
+    #[test]
+    fn calls_at_once_share_one_budget_and_give_it_back_when_they_end() {
+        let budget = Arc::new(MemoryBudget::new(10 << 20));
+        let mut first = MemoryCap::new(8 << 20, budget.clone());
+        let mut second = MemoryCap::new(8 << 20, budget.clone());
+        assert!(first.memory_growing(0, 6 << 20, None).unwrap());
+        // Under its own cap, but the two together would pass the budget.
+        assert!(second.memory_growing(0, 6 << 20, None).is_err());
+        assert_eq!(second.refused, Some(Refused::Budget));
+        assert!(second.memory_growing(0, 4 << 20, None).unwrap());
+        assert_eq!(budget.used(), 10 << 20);
+        drop(first);
+        assert_eq!(budget.used(), 4 << 20);
+        let mut third = MemoryCap::new(8 << 20, budget.clone());
+        assert!(third.memory_growing(0, 6 << 20, None).unwrap());
+        drop((second, third));
+        assert_eq!(budget.used(), 0);
     }
 }

@@ -1,4 +1,4 @@
-//! Installing a plugin: all at once or not at all.
+//! Installing and removing a plugin: all at once or not at all.
 //!
 //! `plugin.wasm` and `manifest.json` are written into a private staging directory beside the final
 //! one and the directory is then renamed into place (exchanged with the old one when replacing), so
@@ -102,6 +102,42 @@ impl Registry {
             .commit(&dir, plan == Plan::Replace)
             .map_err(RegistryError::Store)?;
         Ok((plan, dir))
+    }
+}
+
+impl Registry {
+    /// Removes the installed plugin `name` at `version`, or every version of it; returns the
+    /// versions removed. Each version's directory is moved out of the store in one rename (a
+    /// listing sees it whole or not at all) and then deleted.
+    pub fn remove(&self, name: &str, version: Option<&str>) -> Result<Vec<String>, RegistryError> {
+        check_name(name)?;
+        if chaosrt_builtins::ALL.iter().any(|(n, _)| *n == name) {
+            return Err(RegistryError::Builtin(name.to_string()));
+        }
+        let versions: Vec<String> = self
+            .installed()?
+            .into_iter()
+            .filter(|f| f.name == name && version.is_none_or(|v| f.version == v))
+            .map(|f| f.version)
+            .collect();
+        let (Some(data), false) = (&self.data, versions.is_empty()) else {
+            return Err(RegistryError::NotFound {
+                name: name.to_string(),
+                version: version.map(str::to_string),
+                builtins: Self::builtin_names(),
+            });
+        };
+        let name_dir = data.join(PLUGINS).join(name);
+        for version in &versions {
+            // Dropped at the end of this block, the staging directory takes the old one with it.
+            let doomed = Staged::new_in(&name_dir).map_err(RegistryError::Store)?;
+            let dir = name_dir.join(version);
+            std::fs::rename(&dir, doomed.path().join(version)).map_err(io(&dir))?;
+        }
+        if version.is_none() || self.installed()?.iter().all(|f| f.name != name) {
+            let _ = std::fs::remove_dir(&name_dir);
+        }
+        Ok(versions)
     }
 }
 

@@ -171,7 +171,8 @@ impl Registry {
         Ok(entries)
     }
 
-    /// The plugin `name`, at `version` if given (else a built-in, or the newest installed version).
+    /// The plugin `name` (a built-in, or the newest installed version), or the newest installed
+    /// version that `version` selects ([`selects`]: `1.2` is the newest 1.2.x, `1.2.3` exactly that).
     /// An installed plugin of another name that cannot be read does not get in the way; one of this
     /// name does, since the newest version might be the broken one.
     pub fn find(&self, name: &str, version: Option<&str>) -> Result<Entry, RegistryError> {
@@ -181,7 +182,7 @@ impl Registry {
         let mut matching = self
             .installed()?
             .into_iter()
-            .filter(|f| f.name == name && version.is_none_or(|v| f.version == v));
+            .filter(|f| f.name == name && version.is_none_or(|v| selects(v, &f.version)));
         match matching.next_back() {
             Some(found) => found.entry,
             None => Err(RegistryError::NotFound {
@@ -314,6 +315,20 @@ fn check_grants(granted: &[Capability]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether `wanted` (from `"plugin": "name@wanted"`) selects the installed `version`: the same
+/// version, or one it is a prefix of at a `.` (`1` selects 1.4.0, `1.2` selects 1.2.7, not 1.20.0).
+/// A pre-release is selected only by naming it, as Cargo and npm do.
+pub fn selects(wanted: &str, version: &str) -> bool {
+    if wanted == version {
+        return true;
+    }
+    let pre_release = version.split('+').next().unwrap_or_default().contains('-');
+    !pre_release
+        && version
+            .strip_prefix(wanted)
+            .is_some_and(|rest| rest.starts_with('.'))
 }
 
 /// Orders versions as semantic versions where they are (`0.10.0` after `0.9.0`; a pre-release

@@ -184,6 +184,32 @@ fn the_newest_version_is_the_highest_semantic_version() {
     assert_eq!(entry.manifest.unwrap().version, "0.10.0");
 }
 
+#[test]
+fn a_partial_version_selects_the_newest_release_it_prefixes() {
+    let (_tmp, registry) = registry();
+    for v in ["1.2.0", "1.2.10", "1.2.9", "1.20.0", "1.3.0-rc.1", "2.0.0"] {
+        registry
+            .install(v.as_bytes(), &manifest("p", v, v.as_bytes()), false)
+            .unwrap();
+    }
+    let found = |wanted: &str| {
+        registry
+            .find("p", Some(wanted))
+            .map(|e| e.manifest.unwrap().version)
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(found("1.2").unwrap(), "1.2.10");
+    assert_eq!(found("1").unwrap(), "1.20.0");
+    assert_eq!(found("1.2.9").unwrap(), "1.2.9");
+    assert_eq!(found("1.3.0-rc.1").unwrap(), "1.3.0-rc.1");
+    assert!(
+        found("1.3")
+            .unwrap_err()
+            .contains("no plugin named 'p' at version 1.3")
+    );
+    assert!(found("1.2.1").is_err());
+}
+
 /// Manifests written by chaosrt before contract 0.2 recorded 0.1.0's capabilities: they still read,
 /// as what the host converts 0.1.0 plugins' requests to, so installed plugins keep their grants.
 #[test]
@@ -224,4 +250,37 @@ fn a_manifest_written_before_contract_0_2_keeps_its_grants() {
         text,
         r#"[{"kind":"http-argument","argument":"url"},{"kind":"http-origin","origin":"https://api.example.com"},{"kind":"filesystem","path":".","access":"read-write"}]"#
     );
+}
+
+#[test]
+fn removing_takes_one_version_or_all_and_leaves_the_others() {
+    let (_tmp, registry) = registry();
+    for v in ["1.0.0", "1.1.0"] {
+        registry
+            .install(v.as_bytes(), &manifest("p", v, v.as_bytes()), false)
+            .unwrap();
+    }
+    registry
+        .install(b"q", &manifest("q", "1.0.0", b"q"), false)
+        .unwrap();
+    assert_eq!(registry.remove("p", Some("1.0.0")).unwrap(), ["1.0.0"]);
+    assert_eq!(
+        registry.find("p", None).unwrap().manifest.unwrap().version,
+        "1.1.0"
+    );
+    assert!(registry.remove("p", Some("1.0.0")).is_err());
+    assert_eq!(registry.remove("p", None).unwrap(), ["1.1.0"]);
+    assert!(registry.find("p", None).is_err());
+    assert!(registry.find("q", None).is_ok());
+    let err = registry.remove("http", None).unwrap_err().to_string();
+    assert!(err.contains("is a built-in plugin"), "{err}");
+    let err = registry.remove("../q", None).unwrap_err().to_string();
+    assert!(err.contains("not a valid plugin name"), "{err}");
+    // Nothing of p is left in the store, staging directories included.
+    let plugins = _tmp.path().join("chaosrt").join("plugins");
+    let left: Vec<_> = std::fs::read_dir(&plugins)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["q"]);
 }

@@ -1,0 +1,296 @@
+//! `chaosrt plugin install SOURCE`: a file or an http(s) URL, optionally pinned by `--sha256`;
+//! checked and compiled with nothing granted, shown in words, and stored only once the operator
+//! consents (or `--yes` / `--grant` say so for a script). The store's install is atomic.
+
+use super::seconds;
+use crate::console::Console;
+use crate::engine::plugins::plugin_log;
+use crate::experiment::fetch;
+use crate::host::cache::sha256_hex;
+use crate::host::{Access, Capability, Host, LoadError, MAX_COMPONENT_BYTES};
+use crate::registry::{Manifest, Plan, Registry};
+use anyhow::{Context, bail};
+use std::io::{BufRead, IsTerminal, Read};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct Install {
+    /// The component (.wasm): a path, or an http(s):// URL.
+    source: String,
+    /// The component's expected sha256 (hex): any other bytes are refused before they are compiled.
+    #[arg(long, value_name = "DIGEST")]
+    sha256: Option<String>,
+    /// Grant every capability the plugin asks for without asking.
+    #[arg(long, conflicts_with = "grant")]
+    yes: bool,
+    /// Grant this capability, and only the ones named so, without asking: `http-origin=ORIGIN`,
+    /// `http-argument=NAME`, `filesystem=PATH:read-only|read-write`, `environment=NAME`. Each must be
+    /// one the plugin asks for (a read-write directory may be granted read-only).
+    #[arg(long, value_name = "CAPABILITY", value_parser = parse_grant)]
+    grant: Vec<Capability>,
+    /// Replace the plugin installed under the same name and version with this component (and its
+    /// grants with what this one asks for, asked again).
+    #[arg(long)]
+    replace: bool,
+    /// Give up compiling the component after this many seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds,
+          default_value_t = crate::host::cache::COMPILE_TIMEOUT.as_secs_f64())]
+    pub compile_timeout: f64,
+}
+
+/// How long fetching a plugin by URL may take.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Checks the component (before compiling it), compiles it and asks it what it is, shows what it asks
+/// for and, once granted, stores it. Different bytes under an installed name and version are
+/// refused unless `--replace`; the same bytes again change nothing.
+pub async fn install(
+    host: &Host,
+    registry: &Registry,
+    console: Console,
+    args: Install,
+) -> anyhow::Result<ExitCode> {
+    let (bytes, source) = read_source(&args.source, args.sha256.is_some()).await?;
+    if let Some(expected) = &args.sha256 {
+        let found = sha256_hex(&bytes);
+        if !found.eq_ignore_ascii_case(expected.trim()) {
+            bail!(
+                "{}: its sha256 is {found}, not the {} that --sha256 pins; nothing was installed",
+                crate::escape::escape(&args.source),
+                crate::escape::escape(expected)
+            );
+        }
+    }
+    let label = crate::escape::escape(&args.source).into_owned();
+    let plugin = host
+        .load(&label, &bytes, plugin_log(&console, &label))
+        .await?;
+    if let Some(warning) = plugin.loaded_from.warning(&label) {
+        console.warning(&warning);
+    }
+    let m = &plugin.metadata;
+    let asked = &m.capabilities;
+    let mut manifest = Manifest {
+        name: m.name.clone(),
+        version: m.version.clone(),
+        description: m.description.clone(),
+        sha256: plugin.sha256.clone(),
+        granted: asked.clone(),
+        source,
+    };
+    match registry.plan(&manifest, args.replace)? {
+        Plan::Unchanged => {
+            eprintln!(
+                "{} {} is already installed from the same bytes (sha256 {}); nothing was changed",
+                m.name, m.version, plugin.sha256
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Plan::Replace => eprintln!(
+            "This replaces the installed {} {} and what it was granted.",
+            m.name, m.version
+        ),
+        Plan::Fresh => {}
+    }
+    // Plugin text, escaped: a description cannot rewrite the lines below it.
+    use crate::escape::escape;
+    eprintln!(
+        "{} {} (chaosrt:plugin@{}, sha256 {}): {}",
+        escape(&m.name),
+        escape(&m.version),
+        plugin.contract,
+        plugin.sha256,
+        escape(&m.description)
+    );
+    eprintln!("Activities:");
+    for a in &m.activities {
+        eprintln!(
+            "  {} ({}): {}",
+            escape(&a.name),
+            a.kind.as_str(),
+            escape(&a.description)
+        );
+    }
+    eprintln!("It asks for:");
+    if asked.is_empty() {
+        eprintln!("  nothing");
+    }
+    for c in asked {
+        let grant = c
+            .grant_argument()
+            .map(|g| format!("  [--grant {g}]"))
+            .unwrap_or_default();
+        eprintln!("  {}{grant}", c.in_words());
+    }
+    if !args.grant.is_empty() {
+        manifest.granted = narrowed(&args.grant, asked)?;
+        eprintln!("Granted (--grant):");
+        for c in &manifest.granted {
+            eprintln!("  {}", c.in_words());
+        }
+    } else if !asked.is_empty() && !args.yes && !confirm()? {
+        bail!(
+            "not installed: the capabilities were not granted (pass --yes to grant them all, or \
+             --grant for each one to grant)"
+        );
+    }
+    let (plan, dir) = registry.install(&bytes, &manifest, args.replace)?;
+    eprintln!(
+        "{} {} {} (sha256 {}) in {}",
+        if plan == Plan::Replace {
+            "Replaced"
+        } else {
+            "Installed"
+        },
+        m.name,
+        m.version,
+        plugin.sha256,
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The component's bytes and the source to record: a file's canonical path, or the URL. Plain
+/// http from another machine is refused unless the bytes are pinned by digest.
+async fn read_source(source: &str, pinned: bool) -> anyhow::Result<(Vec<u8>, String)> {
+    let is_url = source.starts_with("http://") || source.starts_with("https://");
+    if !is_url {
+        if source.contains("://") {
+            bail!(
+                "{}: chaosrt installs plugins from a file or an http(s):// URL; OCI registries \
+                 are not supported yet",
+                crate::escape::escape(source)
+            );
+        }
+        let path = Path::new(source);
+        let bytes = read_component(path, source)?;
+        let recorded = std::fs::canonicalize(path).unwrap_or(path.to_path_buf());
+        return Ok((bytes, recorded.display().to_string()));
+    }
+    let url = reqwest::Url::parse(source).with_context(|| format!("{source}: not a URL"))?;
+    let remote_http = crate::experiment::is_remote_http(&url);
+    if remote_http && !pinned {
+        bail!(
+            "refusing to install a plugin from {source} over plain http from another machine: the \
+             network could change it. Use https, or pin its content with --sha256"
+        );
+    }
+    let request = fetch::Request {
+        url: source,
+        accept: "application/wasm, application/octet-stream",
+        bearer_token: None,
+        max_bytes: MAX_COMPONENT_BYTES as u64,
+        timeout: FETCH_TIMEOUT,
+        policy: crate::experiment::FetchPolicy {
+            verify_tls: true,
+            allow_http: pinned,
+        },
+        plain_http_refusal: |url| {
+            format!(
+                "refusing to follow a redirect to {url}: plain http from another machine (pin \
+                 the plugin with --sha256 to allow it)"
+            )
+        },
+    };
+    let fetched = fetch::get(&request).await.map_err(|e| match e {
+        fetch::GetError::TooLarge => {
+            anyhow::Error::from(LoadError::too_large(source, MAX_COMPONENT_BYTES as u64 + 1))
+        }
+        fetch::GetError::Request(e) => {
+            anyhow::anyhow!("cannot fetch the plugin from {source}: {e:#}")
+        }
+    })?;
+    if !fetched.status.is_success() {
+        bail!(
+            "cannot fetch the plugin from {source}: the server answered {}",
+            fetched.status
+        );
+    }
+    Ok((fetched.body, source.to_string()))
+}
+
+/// The component file's bytes. One larger than the host accepts is refused before it is read.
+fn read_component(file: &Path, label: &str) -> anyhow::Result<Vec<u8>> {
+    let cannot = || format!("cannot read {}", file.display());
+    let opened = std::fs::File::open(file).with_context(cannot)?;
+    let meta = opened.metadata().with_context(cannot)?;
+    if !meta.is_file() {
+        bail!("{} is not a file", file.display());
+    }
+    let cap = MAX_COMPONENT_BYTES as u64;
+    if meta.len() > cap {
+        return Err(LoadError::too_large(label, meta.len()).into());
+    }
+    // Bounded even if the file grows meanwhile: the host refuses what is over the cap.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    opened
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .with_context(cannot)?;
+    Ok(bytes)
+}
+
+/// Asks on the terminal; without one, refuses (granting must be explicit).
+fn confirm() -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    eprint!("Grant these capabilities? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// `--grant KIND=VALUE`.
+fn parse_grant(text: &str) -> Result<Capability, String> {
+    let (kind, value) = text
+        .split_once('=')
+        .filter(|(_, v)| !v.is_empty())
+        .ok_or_else(|| format!("'{text}' is not KIND=VALUE"))?;
+    Ok(match kind {
+        "http-origin" => Capability::HttpOrigin {
+            origin: value.into(),
+        },
+        "http-argument" => Capability::HttpArgument {
+            argument: value.into(),
+        },
+        "environment" => Capability::Environment { name: value.into() },
+        "filesystem" => {
+            let (path, access) = match value.rsplit_once(':') {
+                Some((path, "read-only")) => (path, Access::ReadOnly),
+                Some((path, "read-write")) => (path, Access::ReadWrite),
+                _ => {
+                    return Err(format!(
+                        "'{text}': a filesystem grant is filesystem=PATH:read-only or PATH:read-write"
+                    ));
+                }
+            };
+            Capability::Filesystem {
+                path: path.into(),
+                access,
+            }
+        }
+        other => {
+            return Err(format!(
+                "'{other}' is not a capability chaosrt grants from the command line (http-origin, \
+                 http-argument, filesystem, environment)"
+            ));
+        }
+    })
+}
+
+/// The `--grant`s, each checked to be one the plugin asks for or a narrower form of one.
+fn narrowed(grants: &[Capability], asked: &[Capability]) -> anyhow::Result<Vec<Capability>> {
+    let within = |grant: &Capability| asked.iter().any(|a| grant.is_within(a));
+    if let Some(wider) = grants.iter().find(|g| !within(g)) {
+        bail!(
+            "--grant {}: the plugin does not ask for it; a grant can only be one it asks for (or a \
+             directory read-only that it asks read-write), see `It asks for` above; nothing was \
+             installed",
+            wider.grant_argument().unwrap_or_default()
+        );
+    }
+    Ok(grants.to_vec())
+}

@@ -1,0 +1,173 @@
+//! `chaosrt plugin list | inspect | remove`, and `install` ([`install`]).
+
+mod install;
+
+use crate::console::Console;
+use crate::engine::plugins::plugin_log;
+use crate::host::{Capability, Host, Plugin};
+use crate::registry::{Entry, Registry, Source};
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Show every plugin with its version, activities and grants.
+    List,
+    /// Install a plugin component from a file or an http(s) URL, after showing what it asks for.
+    Install(install::Install),
+    /// Show one plugin: its activities and their arguments, what it asks for and what it was
+    /// granted, its digest, source and contract version.
+    Inspect {
+        /// NAME, or NAME@VERSION (`@1.2`: the newest 1.2.x).
+        plugin: String,
+    },
+    /// Remove an installed plugin: every version of it, or NAME@VERSION only.
+    Remove {
+        /// NAME, or NAME@VERSION (exactly that version).
+        plugin: String,
+    },
+}
+
+pub async fn run(command: Command, console: Console) -> anyhow::Result<ExitCode> {
+    let (host, registry) = super::host_and_registry()?;
+    match command {
+        Command::List => list(&host, &registry, console).await,
+        Command::Install(args) => {
+            let host = host.with_compile_timeout(Duration::from_secs_f64(args.compile_timeout));
+            install::install(&host, &registry, console, args).await
+        }
+        Command::Inspect { plugin } => inspect(&host, &registry, console, &plugin).await,
+        Command::Remove { plugin } => {
+            let (name, version) = split_spec(&plugin);
+            for removed in registry.remove(name, version)? {
+                eprintln!("Removed {name} {removed}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `NAME[@VERSION]`.
+fn split_spec(spec: &str) -> (&str, Option<&str>) {
+    match spec.split_once('@') {
+        Some((name, version)) => (name, Some(version)),
+        None => (spec, None),
+    }
+}
+
+/// A positive, finite number of seconds.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && Duration::try_from_secs_f64(s).is_ok() => Ok(s),
+        _ => Err(format!("'{text}' is not a positive number of seconds")),
+    }
+}
+
+/// `plugin inspect`: the listing of one plugin, with what it asks for beside what it holds.
+async fn inspect(
+    host: &Host,
+    registry: &Registry,
+    console: Console,
+    spec: &str,
+) -> anyhow::Result<ExitCode> {
+    use std::fmt::Write;
+    let (name, version) = split_spec(spec);
+    let entry = registry.find(name, version)?;
+    let bytes = registry.bytes(&entry)?;
+    let plugin = host
+        .load(&entry.name, &bytes, plugin_log(&console, &entry.name))
+        .await?;
+    let mut out = String::new();
+    describe(&mut out, &entry, &plugin);
+    let _ = writeln!(out, "  asks for:");
+    if plugin.metadata.capabilities.is_empty() {
+        let _ = writeln!(out, "    nothing");
+    }
+    for c in &plugin.metadata.capabilities {
+        let _ = writeln!(out, "    {}", c.in_words());
+    }
+    let _ = writeln!(out, "  sha256: {}", plugin.sha256);
+    let _ = writeln!(out, "  contract: chaosrt:plugin@{}", plugin.contract);
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Lists every plugin that loads; one that does not is skipped with a warning naming it.
+async fn list(host: &Host, registry: &Registry, console: Console) -> anyhow::Result<ExitCode> {
+    let mut out = String::new();
+    let loaded = registry
+        .load_all(
+            host,
+            |name| plugin_log(&console, name),
+            |warning| console.warning(warning),
+        )
+        .await;
+    for (entry, plugin) in &loaded {
+        describe(&mut out, entry, plugin);
+    }
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The granted capabilities of an entry: a built-in's requests, or its manifest's grants.
+fn granted<'a>(entry: &'a Entry, plugin: &'a Plugin) -> &'a [Capability] {
+    match &entry.manifest {
+        Some(m) => &m.granted,
+        None => &plugin.metadata.capabilities,
+    }
+}
+
+/// A plugin's listing. Every string in it is plugin text (or a path it chose), printed escaped.
+fn describe(out: &mut String, entry: &Entry, plugin: &Plugin) {
+    use crate::escape::escape;
+    use std::fmt::Write;
+    let m = &plugin.metadata;
+    let source = match &entry.source {
+        Source::Builtin(_) => "built-in".to_string(),
+        Source::Installed(_) => entry
+            .manifest
+            .as_ref()
+            .map(|m| m.source.clone())
+            .unwrap_or_default(),
+    };
+    let _ = writeln!(
+        out,
+        "{} {} ({})",
+        escape(&m.name),
+        escape(&m.version),
+        escape(&source)
+    );
+    let _ = writeln!(out, "  {}", escape(&m.description));
+    let _ = writeln!(out, "  activities:");
+    for a in &m.activities {
+        let args: Vec<String> = a
+            .arguments
+            .iter()
+            .map(|arg| {
+                format!(
+                    "{}{}: {}",
+                    escape(&arg.name),
+                    if arg.required { "" } else { "?" },
+                    arg.type_name
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "    {} ({}) ({}): {}",
+            escape(&a.name),
+            a.kind.as_str(),
+            args.join(", "),
+            escape(&a.description)
+        );
+    }
+    let _ = writeln!(out, "  grants:");
+    let grants = granted(entry, plugin);
+    if grants.is_empty() {
+        let _ = writeln!(out, "    none");
+    }
+    for g in grants {
+        let _ = writeln!(out, "    {g}");
+    }
+}
