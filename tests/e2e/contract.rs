@@ -278,7 +278,10 @@ pub mod kubewant {
     fn a_kubernetes_grant_is_shown_at_install_and_listed() {
         let (scratch, printed) = installed();
         assert!(
-            printed.contains("kubernetes: namespaces default; resources pods; verbs list, delete"),
+            printed.contains(
+                "may make Kubernetes API requests: namespaces default; resources pods; verbs \
+                 list, delete"
+            ),
             "{printed}"
         );
         let list = scratch.chaosrt().args(["plugin", "list"]).output().unwrap();

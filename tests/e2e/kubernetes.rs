@@ -1044,3 +1044,42 @@ fn read_pod_logs_returns_each_pods_logs_through_the_api_server() {
         );
     }
 }
+
+/// No kubeconfig: chaosk8s' explicit settings from the secrets (host, token, CA file) reach the
+/// cluster, and the CA is checked (a wrong one fails the TLS handshake).
+#[test]
+fn explicit_host_and_token_secrets_are_used_without_a_kubeconfig() {
+    let ns = Ns::new("kube-explicit");
+    bare_pod(&ns.name, "solo", 1);
+    let pki = cluster().kubeconfig.with_file_name("pki");
+    let token = std::fs::read_to_string(pki.join("token")).unwrap();
+    let scratch = Scratch::new();
+    let count = |ca: &std::path::Path| {
+        let experiment = json!({
+            "title": "t", "description": "d",
+            "secrets": {"k8s": {
+                "KUBERNETES_HOST": "https://127.0.0.1:16443",
+                "KUBERNETES_API_KEY": token.trim(),
+                "KUBERNETES_CA_CERT_FILE": ca.display().to_string(),
+            }},
+            "method": [chaosk8s("chaosk8s.pod.probes", "count_pods",
+                                json!({"label_selector": "app=solo", "ns": ns.name}), json!(1))],
+        });
+        std::fs::write(
+            scratch.run_dir().join("experiment.json"),
+            experiment.to_string(),
+        )
+        .unwrap();
+        scratch.outcome(
+            scratch
+                .chaosrt()
+                .env_remove("KUBECONFIG")
+                .env("HOME", scratch.dir.path())
+                .args(["run", "experiment.json"]),
+        )
+    };
+    assert_eq!(output(&count(&pki.join("ca.crt"))), json!(1));
+    // The server's own certificate is not a CA: verification fails, nothing is read.
+    let message = failure(&count(&pki.join("apiserver.crt")));
+    assert!(message.contains("certificate"), "{message}");
+}

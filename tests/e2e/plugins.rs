@@ -223,7 +223,7 @@ fn versions_side_by_side_are_selected_by_prefix_and_removed_one_or_all() {
     assert!(
         outcome.stderr.contains(
             "/method/0/provider: no plugin named 'escape' at version 0.2 is installed; built-ins \
-             are http, fs; install one with `chaosrt plugin install`"
+             are http, fs, kubernetes; install one with `chaosrt plugin install`"
         ),
         "{}",
         outcome.stderr

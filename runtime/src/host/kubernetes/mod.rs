@@ -157,7 +157,7 @@ async fn once(
         ))
         .map_err(|e| Failure::Other(format!("cannot build the request: {e}")))?;
     let response = target.client.send(request).await.map_err(|e| {
-        let text = crate::escape::clip(&format!("{e}"), 500).into_owned();
+        let text = crate::escape::clip(&chain(&e), 500).into_owned();
         if is_connect_error(&e) {
             Failure::Connect(text)
         } else {
@@ -200,6 +200,21 @@ async fn once(
         },
         retry_after,
     ))
+}
+
+/// An error and its causes, `outer: inner: …`: kube's own text ("client error (Connect)") does not
+/// say that, say, the server's certificate was refused.
+fn chain(e: &kube::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.contains(&next) {
+            text = format!("{text}: {next}");
+        }
+        source = s.source();
+    }
+    text
 }
 
 /// Whether a client error is a connection that could not be made (worth retrying).
