@@ -259,19 +259,11 @@ pub mod kubewant {
     fn run(scratch: &Scratch, arguments: Value) -> Outcome {
         let experiment = json!({"title": "t", "description": "d",
                                 "method": [probe("send", "kubewant", "pods", arguments)]});
-        std::fs::write(
-            scratch.run_dir().join("experiment.json"),
-            experiment.to_string(),
-        )
-        .unwrap();
-        scratch.outcome(
-            scratch
-                .chaosrt()
-                .env_remove("KUBECONFIG")
+        scratch.run_adjusted(&experiment, |c| {
+            c.env_remove("KUBECONFIG")
                 .env_remove("KUBERNETES_HOST")
                 .env("HOME", scratch.dir.path())
-                .args(["run", "experiment.json"]),
-        )
+        })
     }
 
     #[test]

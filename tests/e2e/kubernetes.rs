@@ -1065,18 +1065,9 @@ fn explicit_host_and_token_secrets_are_used_without_a_kubeconfig() {
             "method": [chaosk8s("chaosk8s.pod.probes", "count_pods",
                                 json!({"label_selector": "app=solo", "ns": ns.name}), json!(1))],
         });
-        std::fs::write(
-            scratch.run_dir().join("experiment.json"),
-            experiment.to_string(),
-        )
-        .unwrap();
-        scratch.outcome(
-            scratch
-                .chaosrt()
-                .env_remove("KUBECONFIG")
-                .env("HOME", scratch.dir.path())
-                .args(["run", "experiment.json"]),
-        )
+        scratch.run_adjusted(&experiment, |c| {
+            c.env_remove("KUBECONFIG").env("HOME", scratch.dir.path())
+        })
     };
     assert_eq!(output(&count(&pki.join("ca.crt"))), json!(1));
     // The server's own certificate is not a CA: verification fails, nothing is read.

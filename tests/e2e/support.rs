@@ -51,9 +51,21 @@ impl Scratch {
     }
 
     pub fn run_with(&self, experiment: &Value, extra: &[&str]) -> Outcome {
+        self.run_adjusted(experiment, |c| c.args(extra))
+    }
+
+    /// Writes `experiment` to `run/experiment.json` and runs it with the command first adjusted by
+    /// `adjust` (options, environment); a chaosrt of this scratch without a kubeconfig, say.
+    pub fn run_adjusted(
+        &self,
+        experiment: &Value,
+        adjust: impl FnOnce(&mut Command) -> &mut Command,
+    ) -> Outcome {
         let path = self.run_dir().join("experiment.json");
         std::fs::write(&path, serde_json::to_string_pretty(experiment).unwrap()).unwrap();
-        self.outcome(self.chaosrt().arg("run").args(extra).arg("experiment.json"))
+        let mut command = self.chaosrt();
+        command.arg("run");
+        self.outcome(adjust(&mut command).arg("experiment.json"))
     }
 
     /// Runs `command` (a [`Scratch::chaosrt`]) and reads what it did, the journal from the run dir.
