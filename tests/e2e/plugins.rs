@@ -118,6 +118,49 @@ fn a_plugin_installs_from_a_loopback_url_pinned_by_its_digest() {
     }
 }
 
+/// A server that announces a huge body, and one that never ends its body: both stop at the cap.
+#[test]
+fn a_plugin_url_is_read_up_to_64_mib() {
+    for announced in [true, false] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/huge.wasm", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let length = if announced {
+                "Content-Length: 1000000000\r\n"
+            } else {
+                ""
+            };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/wasm\r\n{length}Connection: \
+                 close\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let chunk = vec![0u8; 1 << 20];
+            while stream.write_all(&chunk).is_ok() {}
+        });
+        let scratch = Scratch::new();
+        let out = chaosrt(&scratch, &["plugin", "install", "--yes", &url]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "cannot fetch the plugin from {url}: the response is larger than the 64 MiB \
+                 chaosrt accepts for a plugin component; nothing was installed"
+            )),
+            "{}",
+            stderr(&out)
+        );
+        assert!(installed(&scratch).is_empty());
+    }
+}
+
 #[test]
 fn plain_http_from_another_machine_is_refused_unless_pinned() {
     let scratch = Scratch::new();

@@ -195,9 +195,11 @@ async fn read_source(source: &str, pinned: bool) -> anyhow::Result<(Vec<u8>, Str
         },
     };
     let fetched = fetch::get(&request).await.map_err(|e| match e {
-        fetch::GetError::TooLarge => {
-            anyhow::Error::from(LoadError::too_large(source, MAX_COMPONENT_BYTES as u64 + 1))
-        }
+        fetch::GetError::TooLarge => anyhow::anyhow!(
+            "cannot fetch the plugin from {source}: the response is larger than the {} MiB chaosrt \
+             accepts for a plugin component; nothing was installed",
+            MAX_COMPONENT_BYTES >> 20
+        ),
         fetch::GetError::Request(e) => {
             anyhow::anyhow!("cannot fetch the plugin from {source}: {e:#}")
         }
