@@ -488,10 +488,14 @@ mod new {
         rest[open..open + close].to_string()
     }
 
-    /// Generates the project, runs its README's Build and Test commands and returns the outcome
-    /// of the experiment the Test section runs.
-    fn build_and_test(lang: &str, extra: &[&str], prepare: impl FnOnce(&Path)) -> Outcome {
-        let scratch = Scratch::new();
+    /// Generates the project in `scratch`, runs its README's Build and Test commands and returns
+    /// the outcome of the experiment the Test section runs.
+    fn build_and_test(
+        scratch: &Scratch,
+        lang: &str,
+        extra: &[&str],
+        prepare: impl FnOnce(&Path),
+    ) -> Outcome {
         let project = scratch.run_dir().join("my-probe");
         let out = scratch
             .chaosrt()
@@ -502,11 +506,11 @@ mod new {
         assert_ok(&out);
         prepare(&project);
         let readme = std::fs::read_to_string(project.join("README.md")).unwrap();
-        let build = shell(&scratch, &project, &commands(&readme, "Build"));
+        let build = shell(scratch, &project, &commands(&readme, "Build"));
         assert_shell_ok(&build, &format!("the {lang} README's Build commands"));
         let test = {
             let _one_at_a_time = compiling();
-            shell(&scratch, &project, &commands(&readme, "Test"))
+            shell(scratch, &project, &commands(&readme, "Test"))
         };
         assert_shell_ok(&test, &format!("the {lang} README's Test commands"));
         Outcome::new(test, project.join("journal.json"))
@@ -532,20 +536,26 @@ mod new {
         let cache = bin_dir().parent().unwrap().join("plugin-new-rust");
         std::fs::create_dir_all(&cache).unwrap();
         let sdk = workspace().join("sdk");
-        let outcome = build_and_test("rust", &["--sdk", sdk.to_str().unwrap()], |project| {
-            std::os::unix::fs::symlink(&cache, project.join("target")).unwrap();
-        });
+        let scratch = Scratch::new();
+        let outcome = build_and_test(
+            &scratch,
+            "rust",
+            &["--sdk", sdk.to_str().unwrap()],
+            |project| std::os::unix::fs::symlink(&cache, project.join("target")).unwrap(),
+        );
         assert_the_experiment_called_the_plugin(&outcome);
     }
 
     #[test]
     fn python() {
-        assert_the_experiment_called_the_plugin(&build_and_test("python", &[], |_| {}));
+        let scratch = Scratch::new();
+        assert_the_experiment_called_the_plugin(&build_and_test(&scratch, "python", &[], |_| {}));
     }
 
     #[test]
     fn js() {
-        assert_the_experiment_called_the_plugin(&build_and_test("js", &[], |_| {}));
+        let scratch = Scratch::new();
+        assert_the_experiment_called_the_plugin(&build_and_test(&scratch, "js", &[], |_| {}));
     }
 
     #[test]
