@@ -23,8 +23,10 @@ fn plugin_list_shows_builtins_with_version_activities_and_grants() {
         "    filesystem: the run's working directory (read-write)",
         "kubernetes 0.1.0 (built-in)",
         "    terminate_pods (action) (label_selector?: string, name_pattern?: string, all?: boolean",
-        "    kubernetes: namespaces * (all); resources pods, pods/eviction, pods/log, deployments.apps, services, nodes, \
-         namespaces, networkpolicies.networking.k8s.io; verbs get, list, create, patch, delete",
+        "    kubernetes: namespaces * (all); resources pods, pods/eviction, pods/log, deployments.apps, \
+         replicasets.apps, statefulsets.apps, daemonsets.apps, services, nodes, namespaces, \
+         networkpolicies.networking.k8s.io, *.* (custom resources); verbs get, list, watch, create, update, \
+         patch, delete",
     ] {
         assert!(text.contains(needle), "{needle:?} not in:\n{text}");
     }

@@ -104,14 +104,19 @@ impl Kill {
         // A pod the server removed at once comes back without a future deletion: either no
         // deletionTimestamp (a Status) or a grace period of 0.
         let removed = answered["metadata"]["deletionTimestamp"].is_null() || grace == Some(0);
-        let verb = if self.dry_run { "would kill" } else { "killed" };
-        chaosrt_sdk::log::info(&format!(
-            "{verb} pod {}/{name} (uid {uid}, grace period {})",
+        let said = format!(
+            "pod {}/{name} (uid {uid}, grace period {})",
             self.ns,
             grace
                 .map(|g| format!("{g} s"))
                 .unwrap_or_else(|| "default".into())
-        ));
+        );
+        // chaosk8s says nothing of a kill but at debug level; a dry run is chaosrt's own.
+        if self.dry_run {
+            chaosrt_sdk::log::info(&format!("would kill {said}"));
+        } else {
+            chaosrt_sdk::log::debug(&format!("killed {said}"));
+        }
         Ok(Killed {
             name,
             uid,

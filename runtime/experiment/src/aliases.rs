@@ -29,6 +29,9 @@ pub struct Alias {
     /// The argument that says how many seconds the function may wait (and its default): Chaos
     /// Toolkit puts no limit on a Python function, so the call may take that long and more.
     pub waits: Option<(&'static str, u64)>,
+    /// The Python exception the function's failures are (Chaos Toolkit names it before the
+    /// message), when the plugin's failure texts do not name one themselves.
+    pub raises: Option<&'static str>,
 }
 
 /// A Python function's return value in terms of its plugin activity.
@@ -59,6 +62,7 @@ pub const ALIASES: &[Alias] = &[
         deprecated: None,
         defaults: &[],
         waits: None,
+        raises: None,
     },
     Alias {
         module: "shutil",
@@ -72,6 +76,7 @@ pub const ALIASES: &[Alias] = &[
         deprecated: None,
         defaults: &[],
         waits: None,
+        raises: None,
     },
     Alias {
         module: "os.path",
@@ -85,6 +90,7 @@ pub const ALIASES: &[Alias] = &[
         deprecated: None,
         defaults: &[],
         waits: None,
+        raises: None,
     },
     Alias {
         module: "os",
@@ -98,6 +104,7 @@ pub const ALIASES: &[Alias] = &[
         deprecated: None,
         defaults: &[],
         waits: None,
+        raises: None,
     },
     Alias {
         module: "os",
@@ -111,6 +118,7 @@ pub const ALIASES: &[Alias] = &[
         deprecated: None,
         defaults: &[],
         waits: None,
+        raises: None,
     },
     // Both return the path they copied to, which for `shutil.copy` into a directory is not `dst`:
     // the plugin computes it.
@@ -126,6 +134,7 @@ pub const ALIASES: &[Alias] = &[
         deprecated: None,
         defaults: &[],
         waits: None,
+        raises: None,
     },
     Alias {
         module: "shutil",
@@ -139,6 +148,7 @@ pub const ALIASES: &[Alias] = &[
         deprecated: None,
         defaults: &[],
         waits: None,
+        raises: None,
     },
     Alias {
         module: "os",
@@ -152,6 +162,7 @@ pub const ALIASES: &[Alias] = &[
         deprecated: None,
         defaults: &[],
         waits: None,
+        raises: None,
     },
     Alias {
         module: "os",
@@ -165,6 +176,7 @@ pub const ALIASES: &[Alias] = &[
         deprecated: None,
         defaults: &[],
         waits: None,
+        raises: None,
     },
     Alias {
         module: "shutil",
@@ -178,6 +190,7 @@ pub const ALIASES: &[Alias] = &[
         deprecated: None,
         defaults: &[],
         waits: None,
+        raises: None,
     },
     // chaostoolkit-kubernetes 0.39 (`chaosk8s`), served by the built-in kubernetes plugin under the
     // same names, arguments and defaults. `secrets` is the provider's, never an argument.
@@ -604,6 +617,7 @@ const fn k8s(module: &'static str, func: &'static str, required: &'static [&'sta
         deprecated: None,
         defaults: &[],
         waits: None,
+        raises: Some("chaoslib.exceptions.ActivityFailed"),
     }
 }
 

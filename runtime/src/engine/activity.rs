@@ -6,7 +6,7 @@ use crate::experiment::{
     Activity, ActivityKind, CallForm, PluginCall, ProcessCall, Provider, Returns, find_alias,
     process_argv, substitute, substitute_shell, substitute_trusted, tainted,
 };
-use crate::host::{Call, Capability, Context, Grants, Limits};
+use crate::host::{Call, CallError, Capability, Context, Grants, Limits};
 use crate::journal::{Run as Record, RunStatus, iso};
 use chrono::Utc;
 use serde_json::{Map, Value};
@@ -397,7 +397,15 @@ impl Runtime {
             .host
             .invoke(&loaded.plugin, invocation, log)
             .await
-            .map_err(|e| loaded.failure(e))?;
+            .map_err(|e| match (e, alias.and_then(|a| a.raises)) {
+                // What Chaos Toolkit's python provider makes of the exception the function raises.
+                (CallError::Failed { message }, Some(raised)) => {
+                    loaded.failure(CallError::Failed {
+                        message: format!("{raised}: {message}"),
+                    })
+                }
+                (e, _) => loaded.failure(e),
+            })?;
         let output = serde_json::from_str(&output)
             .map_err(|e| format!("plugin '{}' returned bad JSON: {e}", call.plugin))?;
         Ok(returned.unwrap_or(output))
