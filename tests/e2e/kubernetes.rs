@@ -296,9 +296,9 @@ fn failure(outcome: &Outcome) -> String {
     first_run(outcome, "failed")["exception"].to_string()
 }
 
-/// The journal of a run that completed with its steady state met before and after.
+/// The journal of a run that completed.
 #[track_caller]
-fn completed(outcome: &Outcome) -> Value {
+fn finished(outcome: &Outcome) -> Value {
     let journal = outcome.journal();
     assert_eq!(
         journal["status"],
@@ -306,6 +306,13 @@ fn completed(outcome: &Outcome) -> Value {
         "{journal:#}\n{}",
         outcome.stderr
     );
+    journal
+}
+
+/// The journal of a run that completed with its steady state met before and after.
+#[track_caller]
+fn completed(outcome: &Outcome) -> Value {
+    let journal = finished(outcome);
     for when in ["before", "after"] {
         assert_eq!(
             journal["steady_states"][when]["steady_state_met"],
@@ -1138,14 +1145,18 @@ fn chaosk8s_call(kind: &str, module: &str, func: &str, arguments: Value) -> Valu
 /// The runs of an experiment that completed, each with its status, output and failure.
 #[track_caller]
 fn runs(outcome: &Outcome) -> Vec<Value> {
-    let journal = outcome.journal();
-    assert_eq!(
-        journal["status"],
-        json!("completed"),
-        "{journal:#}\n{}",
-        outcome.stderr
-    );
-    journal["run"].as_array().unwrap().clone()
+    finished(outcome)["run"].as_array().unwrap().clone()
+}
+
+/// Runs `experiment`, which must complete, and checks its runs' statuses: the runs, and the log.
+#[track_caller]
+fn method_with_statuses(experiment: &Value, statuses: &[&str]) -> (Vec<Value>, Outcome) {
+    let scratch = Scratch::new();
+    let outcome = run(&scratch, experiment);
+    let runs = runs(&outcome);
+    let seen: Vec<&str> = runs.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(seen, statuses, "{runs:#?}");
+    (runs, outcome)
 }
 
 /// chaosk8s.crd against a resource of the test's own, as chaos run with chaostoolkit-kubernetes 0.39
@@ -1203,13 +1214,9 @@ fn custom_objects_are_created_patched_replaced_listed_and_deleted() {
                       json!({"group": "", "version": "v1", "plural": "secrets", "ns": n,
                              "resource": {"metadata": {"name": "stolen"}}})),
     ]});
-    let scratch = Scratch::new();
-    let outcome = run(&scratch, &experiment);
-    let runs = runs(&outcome);
-    let status: Vec<&str> = runs.iter().map(|r| r["status"].as_str().unwrap()).collect();
-    assert_eq!(
-        status,
-        [
+    let (runs, _) = method_with_statuses(
+        &experiment,
+        &[
             "succeeded",
             "succeeded",
             "succeeded",
@@ -1223,9 +1230,8 @@ fn custom_objects_are_created_patched_replaced_listed_and_deleted() {
             "succeeded",
             "succeeded",
             "failed",
-            "failed"
+            "failed",
         ],
-        "{runs:#?}"
     );
     assert_eq!(runs[0]["output"]["spec"], json!({"size": 1}));
     assert!(runs[0]["output"]["metadata"]["uid"].is_string());
@@ -1290,21 +1296,16 @@ fn deprecated_chaosk8s_names_run_as_chaosk8s_runs_them() {
         chaosk8s_call("action", "chaosk8s.pod.actions", "delete_pods", json!({"name": "web", "ns": n})),
         chaosk8s_call("action", actions, "kill_microservice", json!({"name": "web", "ns": n})),
     ]});
-    let scratch = Scratch::new();
-    let outcome = run(&scratch, &experiment);
-    let runs = runs(&outcome);
-    let status: Vec<&str> = runs.iter().map(|r| r["status"].as_str().unwrap()).collect();
-    assert_eq!(
-        status,
-        [
+    let (runs, outcome) = method_with_statuses(
+        &experiment,
+        &[
             "succeeded",
             "succeeded",
             "failed",
             "succeeded",
             "succeeded",
-            "failed"
+            "failed",
         ],
-        "{runs:#?}"
     );
     assert_eq!(runs[0]["output"], Value::Null);
     assert_eq!(runs[1]["output"], json!(true));
@@ -1343,20 +1344,14 @@ fn deprecated_chaosk8s_names_run_as_chaosk8s_runs_them() {
     );
 }
 
-/// Waits until the API server's audit log has a watch on `resource` in `namespace` that it has
-/// started answering.
-fn wait_for_watch(resource: &str, namespace: &str) {
+/// Waits until a line of the API server's audit log holds every one of `parts` (JSON text).
+fn wait_for_audit(what: &str, parts: &[&str]) {
     let c = cluster();
-    let uri = format!("/namespaces/{namespace}/{resource}?");
-    wait_for(&format!("a watch of {resource} in {namespace}"), || {
+    wait_for(what, || {
         std::fs::read_to_string(&c.audit_log)
             .unwrap_or_default()
             .lines()
-            .any(|l| {
-                l.contains(r#""verb":"watch""#)
-                    && l.contains(r#""stage":"ResponseStarted""#)
-                    && l.contains(&uri)
-            })
+            .any(|l| parts.iter().all(|p| l.contains(p)))
     });
 }
 
@@ -1387,7 +1382,15 @@ fn readiness_probes_see_each_change_through_a_watch_and_fail_at_their_timeout() 
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_watch("deployments", &n);
+    // The server has started answering its watch.
+    wait_for_audit(
+        "chaosrt's watch of the deployment",
+        &[
+            r#""verb":"watch""#,
+            r#""stage":"ResponseStarted""#,
+            &format!("/namespaces/{n}/deployments?"),
+        ],
+    );
     let c = cluster();
     for replicas in [4, 3] {
         c.block_on(c.deployments(&n).patch(
@@ -1602,18 +1605,14 @@ fn a_pods_service_account_reaches_the_api_server_in_cluster() {
 
 /// Waits until the audit log shows a list of pods in `namespace` made as `user`.
 fn assert_audited(namespace: &str, user: &str) {
-    let c = cluster();
-    let uri = format!("/api/v1/namespaces/{namespace}/pods?");
-    wait_for(&format!("a list of pods in {namespace} by {user}"), || {
-        std::fs::read_to_string(&c.audit_log)
-            .unwrap_or_default()
-            .lines()
-            .any(|l| {
-                l.contains(&uri)
-                    && l.contains(r#""verb":"list""#)
-                    && l.contains(&format!(r#""username":"{user}""#))
-            })
-    });
+    wait_for_audit(
+        &format!("a list of pods in {namespace} by {user}"),
+        &[
+            &format!("/api/v1/namespaces/{namespace}/pods?"),
+            r#""verb":"list""#,
+            &format!(r#""username":"{user}""#),
+        ],
+    );
 }
 
 /// chaosk8s' explicit client certificate secrets (`KUBERNETES_CERT_FILE`, `KUBERNETES_KEY_FILE`)

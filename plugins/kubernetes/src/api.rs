@@ -20,15 +20,24 @@ pub struct Collection<'a> {
 impl Collection<'_> {
     /// A request of `verb` on the collection, selectors included.
     fn request(&self, verb: &str) -> Request {
-        let mut request = Request::new(verb, self.group, self.version, self.resource);
-        if let Some(ns) = self.ns {
-            request = request.namespace(ns);
-        }
+        let mut request = self.object(verb, None);
         if let Some(s) = self.labels.filter(|s| !s.is_empty()) {
             request = request.labels(s);
         }
         if let Some(s) = self.fields.filter(|s| !s.is_empty()) {
             request = request.fields(s);
+        }
+        request
+    }
+
+    /// A request of `verb` on the collection's object `name`, or on the collection without selectors.
+    pub fn object(&self, verb: &str, name: Option<&str>) -> Request {
+        let mut request = Request::new(verb, self.group, self.version, self.resource);
+        if let Some(ns) = self.ns {
+            request = request.namespace(ns);
+        }
+        if let Some(name) = name {
+            request = request.name(name);
         }
         request
     }

@@ -2,8 +2,9 @@
 //! replace, delete, get and list objects of a custom resource, in a namespace or cluster-wide. The
 //! host lets the plugin reach custom resources only (`*.*` in its grant): not Kubernetes' own groups.
 
+use crate::api::Collection;
 use chaosrt_sdk::Error;
-use chaosrt_sdk::kubernetes::{Request, Response};
+use chaosrt_sdk::kubernetes::Response;
 use chaosrt_sdk::serde_json::{self, Value};
 
 /// Declares chaosk8s' namespaced activity `$ns` (with `ns`, `default` by default) and its
@@ -29,7 +30,7 @@ macro_rules! custom_pair {
             #[default("default")]
             ns: String,
         ) -> Result<Value, Error> {
-            let $custom = Custom { group: &group, version: &version, plural: &plural, ns: Some(&ns) };
+            let $custom = custom(&group, &version, &plural, Some(&ns));
             $op
         }
 
@@ -44,7 +45,7 @@ macro_rules! custom_pair {
             plural: String,
             $( $(#[$meta])* $arg: $ty, )*
         ) -> Result<Value, Error> {
-            let $custom = Custom { group: &group, version: &version, plural: &plural, ns: None };
+            let $custom = custom(&group, &version, &plural, None);
             $op
         }
     };
@@ -58,7 +59,7 @@ custom_pair!(
         /// The object.
         resource: Option<Value>
     ],
-    |custom| custom.create(resource)
+    |custom| custom.create_object(resource)
 );
 
 custom_pair!(
@@ -68,7 +69,7 @@ custom_pair!(
         /// The object's name.
         name: String
     ],
-    |custom| custom.delete(&name)
+    |custom| custom.delete_object(&name)
 );
 
 custom_pair!(
@@ -85,7 +86,7 @@ custom_pair!(
     ],
     |custom| {
         let _ = force;
-        custom.patch(&name, resource)
+        custom.patch_object(&name, resource)
     }
 );
 
@@ -101,7 +102,7 @@ custom_pair!(
         /// The new object.
         resource: Option<Value>
     ],
-    |custom| custom.replace(&name, force, resource)
+    |custom| custom.replace_object(&name, force, resource)
 );
 
 custom_pair!(
@@ -111,7 +112,7 @@ custom_pair!(
         /// The object's name.
         name: String
     ],
-    |custom| custom.get(&name)
+    |custom| custom.get_object(&name)
 );
 
 custom_pair!(
@@ -120,34 +121,32 @@ custom_pair!(
     list_cluster_custom_objects,
     "The custom objects of a resource, as the server lists them",
     [],
-    |custom| custom.list()
+    |custom| custom.list_objects()
 );
 
 /// A custom resource, namespaced (`ns`) or cluster-wide.
-#[derive(Debug, Clone, Copy)]
-pub struct Custom<'a> {
-    pub group: &'a str,
-    pub version: &'a str,
-    pub plural: &'a str,
-    pub ns: Option<&'a str>,
+fn custom<'a>(
+    group: &'a str,
+    version: &'a str,
+    plural: &'a str,
+    ns: Option<&'a str>,
+) -> Collection<'a> {
+    Collection {
+        group,
+        version,
+        resource: plural,
+        ns,
+        labels: None,
+        fields: None,
+    }
 }
 
-impl Custom<'_> {
-    fn request(&self, verb: &str, name: Option<&str>) -> Request {
-        let mut request = Request::new(verb, self.group, self.version, self.plural);
-        if let Some(ns) = self.ns {
-            request = request.namespace(ns);
-        }
-        if let Some(name) = name {
-            request = request.name(name);
-        }
-        request
-    }
-
+/// chaosk8s' operations on the objects of a custom resource.
+impl Collection<'_> {
     /// `create_custom_object` / `create_cluster_custom_object`: the object the server created, or
     /// its answer when the object already exists (409, as chaosk8s).
-    pub fn create(&self, resource: Option<Value>) -> Result<Value, Error> {
-        let response = self.request("create", None).body(body(resource)?).send()?;
+    pub fn create_object(&self, resource: Option<Value>) -> Result<Value, Error> {
+        let response = self.object("create", None).body(body(resource)?).send()?;
         if response.status == 409 {
             chaosrt_sdk::log::debug(&format!(
                 "Custom resource object {}/{} already exists",
@@ -159,15 +158,15 @@ impl Custom<'_> {
     }
 
     /// `delete_custom_object` / `delete_cluster_custom_object`: the server's answer.
-    pub fn delete(&self, name: &str) -> Result<Value, Error> {
-        let response = self.request("delete", Some(name)).send()?;
+    pub fn delete_object(&self, name: &str) -> Result<Value, Error> {
+        let response = self.object("delete", Some(name)).send()?;
         answer(response, "delete")
     }
 
     /// `patch_custom_object` / `patch_cluster_custom_object`: a JSON patch (a list of operations).
     /// Anything else goes as the Python client sends it, a strategic merge patch, which the API
     /// server refuses for custom resources (415), as it does chaosk8s'.
-    pub fn patch(&self, name: &str, resource: Option<Value>) -> Result<Value, Error> {
+    pub fn patch_object(&self, name: &str, resource: Option<Value>) -> Result<Value, Error> {
         let body = body(resource)?;
         let content_type = if body.is_array() {
             "application/json-patch+json"
@@ -175,7 +174,7 @@ impl Custom<'_> {
             "application/strategic-merge-patch+json"
         };
         let response = self
-            .request("patch", Some(name))
+            .object("patch", Some(name))
             .body(body)
             .content_type(content_type)
             .send()?;
@@ -183,13 +182,13 @@ impl Custom<'_> {
     }
 
     /// `replace_custom_object` / `replace_cluster_custom_object`: the object as the server stored it.
-    pub fn replace(
+    pub fn replace_object(
         &self,
         name: &str,
         force: bool,
         resource: Option<Value>,
     ) -> Result<Value, Error> {
-        let mut request = self.request("update", Some(name)).body(body(resource)?);
+        let mut request = self.object("update", Some(name)).body(body(resource)?);
         if force {
             request = request.query("force", "true");
         }
@@ -197,13 +196,13 @@ impl Custom<'_> {
     }
 
     /// `get_custom_object` / `get_cluster_custom_object`.
-    pub fn get(&self, name: &str) -> Result<Value, Error> {
-        answer(self.request("get", Some(name)).send()?, "get")
+    pub fn get_object(&self, name: &str) -> Result<Value, Error> {
+        answer(self.object("get", Some(name)).send()?, "get")
     }
 
     /// `list_custom_objects` / `list_cluster_custom_objects`: the list, as the server sent it.
-    pub fn list(&self) -> Result<Value, Error> {
-        answer(self.request("list", None).send()?, "list")
+    pub fn list_objects(&self) -> Result<Value, Error> {
+        answer(self.object("list", None).send()?, "list")
     }
 }
 

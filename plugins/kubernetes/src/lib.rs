@@ -493,21 +493,6 @@ fn rollout_deployment(
     workloads::rollout(&name, &ns, &now_rfc3339())
 }
 
-/// Delete the deployment `name`, or those matching `label_selector`, or every deployment of `ns`
-/// (chaosk8s' delete_deployment).
-#[chaosrt_sdk::action(deny_unknown_arguments)]
-fn delete_deployment(
-    /// The deployment.
-    name: Option<String>,
-    /// The namespace.
-    #[default("default")]
-    ns: String,
-    /// A label selector, when there is no `name`.
-    label_selector: Option<String>,
-) -> Result<(), Error> {
-    workloads::DEPLOYMENTS.delete(name.as_deref(), &ns, label_selector.as_deref())
-}
-
 /// Mark the nodes matching `name` and/or `label_selector` unschedulable (chaosk8s' cordon_node).
 /// Returns their names.
 #[chaosrt_sdk::action(deny_unknown_arguments)]
@@ -758,7 +743,7 @@ chaosrt_sdk::plugin! {
         delete_service,
         scale_deployment,
         rollout_deployment,
-        delete_deployment,
+        workloads::delete_deployment,
         workloads::statefulset_fully_available,
         workloads::statefulset_not_fully_available,
         workloads::scale_statefulset,

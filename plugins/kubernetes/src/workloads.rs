@@ -210,63 +210,79 @@ pub fn rollout(name: &str, ns: &str, now: &str) -> Result<(), Error> {
     })
 }
 
-/// chaosk8s' `<kind>_fully_available` and `<kind>_not_fully_available` probes for `$kind`, failing
-/// with `$noun '<name>' failed to …` (or returning false).
+/// A chaosk8s readiness probe `$probe` for `$kind`: waits up to `timeout` seconds for its object to
+/// have every replica ready (`$ready`) or not, else fails saying the `$noun` failed to `$reach` (or
+/// returns false without `$raise`).
+macro_rules! readiness_probe {
+    (
+        $kind:expr, $probe:ident, $ready:literal, $raise:ident, $noun:literal, $reach:literal,
+        $doc:expr
+    ) => {
+        #[doc = $doc]
+        #[chaosrt_sdk::probe(deny_unknown_arguments)]
+        pub fn $probe(
+            /// The object's name.
+            name: String,
+            /// The namespace.
+            #[default("default")]
+            ns: String,
+            /// A label selector it must also match (`{name}` replaced by `name`).
+            label_selector: Option<String>,
+            /// Seconds to wait.
+            #[default(30)]
+            timeout: u64,
+            /// Fail rather than return false.
+            #[default(true)]
+            $raise: bool,
+        ) -> Result<bool, Error> {
+            if $kind.readiness_reaches(&name, &ns, label_selector.as_deref(), timeout, $ready)? {
+                return Ok(true);
+            }
+            fail_or_false(
+                $raise,
+                format!(
+                    concat!($noun, " '{}' failed to ", $reach, " within {}s"),
+                    name, timeout
+                ),
+            )
+        }
+    };
+}
+
+/// chaosk8s' `<kind>_fully_available` and `<kind>_not_fully_available` probes for `$kind`, whose
+/// failures name it `$noun`.
 macro_rules! readiness_probes {
     ($kind:expr, $fully:ident, $not_fully:ident, $noun:literal) => {
-        #[doc = concat!("Wait up to `timeout` seconds for every replica of the ", $noun, " `name` to be \
-                         ready (chaosk8s' ", stringify!($fully), ").")]
-        #[chaosrt_sdk::probe(deny_unknown_arguments)]
-        pub fn $fully(
-            /// The object's name.
-            name: String,
-            /// The namespace.
-            #[default("default")]
-            ns: String,
-            /// A label selector it must also match (`{name}` replaced by `name`).
-            label_selector: Option<String>,
-            /// Seconds to wait.
-            #[default(30)]
-            timeout: u64,
-            /// Fail rather than return false.
-            #[default(true)]
-            raise_on_not_fully_available: bool,
-        ) -> Result<bool, Error> {
-            if $kind.readiness_reaches(&name, &ns, label_selector.as_deref(), timeout, true)? {
-                return Ok(true);
-            }
-            fail_or_false(
-                raise_on_not_fully_available,
-                format!(concat!($noun, " '{}' failed to recover within {}s"), name, timeout),
+        readiness_probe!(
+            $kind,
+            $fully,
+            true,
+            raise_on_not_fully_available,
+            $noun,
+            "recover",
+            concat!(
+                "Wait up to `timeout` seconds for every replica of the ",
+                $noun,
+                " `name` to be ready (chaosk8s' ",
+                stringify!($fully),
+                ")."
             )
-        }
-
-        #[doc = concat!("Wait up to `timeout` seconds for the ", $noun, " `name` to have fewer ready \
-                         replicas than it wants (chaosk8s' ", stringify!($not_fully), ").")]
-        #[chaosrt_sdk::probe(deny_unknown_arguments)]
-        pub fn $not_fully(
-            /// The object's name.
-            name: String,
-            /// The namespace.
-            #[default("default")]
-            ns: String,
-            /// A label selector it must also match (`{name}` replaced by `name`).
-            label_selector: Option<String>,
-            /// Seconds to wait.
-            #[default(30)]
-            timeout: u64,
-            /// Fail rather than return false.
-            #[default(true)]
-            raise_on_fully_available: bool,
-        ) -> Result<bool, Error> {
-            if $kind.readiness_reaches(&name, &ns, label_selector.as_deref(), timeout, false)? {
-                return Ok(true);
-            }
-            fail_or_false(
-                raise_on_fully_available,
-                format!(concat!($noun, " '{}' failed to stop running within {}s"), name, timeout),
+        );
+        readiness_probe!(
+            $kind,
+            $not_fully,
+            false,
+            raise_on_fully_available,
+            $noun,
+            "stop running",
+            concat!(
+                "Wait up to `timeout` seconds for the ",
+                $noun,
+                " `name` to have fewer ready replicas than it wants (chaosk8s' ",
+                stringify!($not_fully),
+                ")."
             )
-        }
+        );
     };
 }
 
@@ -298,35 +314,44 @@ pub fn scale_statefulset(
     STATEFULSETS.scale(&name, replicas, &ns)
 }
 
-/// Delete the stateful set `name`, or those matching `label_selector`, or every one of `ns`
-/// (chaosk8s' remove_statefulset).
-#[chaosrt_sdk::action(deny_unknown_arguments)]
-pub fn remove_statefulset(
-    /// The stateful set.
-    name: Option<String>,
-    /// The namespace.
-    #[default("default")]
-    ns: String,
-    /// A label selector, when there is no `name`.
-    label_selector: Option<String>,
-) -> Result<(), Error> {
-    STATEFULSETS.delete(name.as_deref(), &ns, label_selector.as_deref())
+/// chaosk8s' delete of `$kind` objects: `name`, else those matching `label_selector`, else every
+/// one of `ns`.
+macro_rules! delete_workload {
+    ($kind:expr, $action:ident, $doc:expr) => {
+        #[doc = $doc]
+        #[chaosrt_sdk::action(deny_unknown_arguments)]
+        pub fn $action(
+            /// The object's name.
+            name: Option<String>,
+            /// The namespace.
+            #[default("default")]
+            ns: String,
+            /// A label selector, when there is no `name`.
+            label_selector: Option<String>,
+        ) -> Result<(), Error> {
+            $kind.delete(name.as_deref(), &ns, label_selector.as_deref())
+        }
+    };
 }
 
-/// Delete the daemon set `name`, or those matching `label_selector`, or every one of `ns`
-/// (chaosk8s' delete_daemon_set).
-#[chaosrt_sdk::action(deny_unknown_arguments)]
-pub fn delete_daemon_set(
-    /// The daemon set.
-    name: Option<String>,
-    /// The namespace.
-    #[default("default")]
-    ns: String,
-    /// A label selector, when there is no `name`.
-    label_selector: Option<String>,
-) -> Result<(), Error> {
-    DAEMONSETS.delete(name.as_deref(), &ns, label_selector.as_deref())
-}
+delete_workload!(
+    DEPLOYMENTS,
+    delete_deployment,
+    "Delete the deployment `name`, or those matching `label_selector`, or every deployment of `ns` \
+     (chaosk8s' delete_deployment)."
+);
+delete_workload!(
+    STATEFULSETS,
+    remove_statefulset,
+    "Delete the stateful set `name`, or those matching `label_selector`, or every one of `ns` \
+     (chaosk8s' remove_statefulset)."
+);
+delete_workload!(
+    DAEMONSETS,
+    delete_daemon_set,
+    "Delete the daemon set `name`, or those matching `label_selector`, or every one of `ns` \
+     (chaosk8s' delete_daemon_set)."
+);
 
 /// Patch the daemon set `name` with `spec`, as chaosk8s' update_daemon_set does (a strategic merge
 /// patch of the object given).
@@ -345,35 +370,66 @@ pub fn update_daemon_set(
     })
 }
 
-/// Whether the daemon set `name` has a ready pod on every node it should run on (chaosk8s'
-/// daemon_set_available_and_healthy; false, never a failure, when it does not or is not found).
-#[chaosrt_sdk::probe(deny_unknown_arguments)]
-pub fn daemon_set_available_and_healthy(
-    /// The daemon set.
-    name: String,
-    /// The namespace.
-    #[default("default")]
-    ns: String,
-    /// A label selector it must also match.
-    label_selector: Option<String>,
-) -> Result<bool, Error> {
-    daemon_set_available(&name, &ns, label_selector.as_deref(), true)
+/// A chaosk8s daemon set probe `$probe` on the daemon set `name` in `ns` (matching `label_selector`
+/// too), with the further arguments listed; chaosk8s' return false rather than fail.
+macro_rules! daemon_set_probe {
+    (
+        $probe:ident, $doc:expr, [$( $(#[$meta:meta])* $arg:ident : $ty:ty ),*],
+        |$name:ident, $ns:ident, $selector:ident| $body:expr
+    ) => {
+        #[doc = $doc]
+        #[chaosrt_sdk::probe(deny_unknown_arguments)]
+        pub fn $probe(
+            /// The daemon set.
+            $name: String,
+            /// The namespace.
+            #[default("default")]
+            $ns: String,
+            /// A label selector it must also match (`{name}` replaced by `name` when waiting).
+            $selector: Option<String>,
+            $( $(#[$meta])* $arg: $ty, )*
+        ) -> Result<bool, Error> {
+            $body
+        }
+    };
 }
 
-/// Whether the daemon set `name` has at least one ready pod (chaosk8s'
-/// daemon_set_partially_available; false when it has none or is not found).
-#[chaosrt_sdk::probe(deny_unknown_arguments)]
-pub fn daemon_set_partially_available(
-    /// The daemon set.
-    name: String,
-    /// The namespace.
-    #[default("default")]
-    ns: String,
-    /// A label selector it must also match.
-    label_selector: Option<String>,
-) -> Result<bool, Error> {
-    daemon_set_available(&name, &ns, label_selector.as_deref(), false)
-}
+daemon_set_probe!(
+    daemon_set_available_and_healthy,
+    "Whether the daemon set `name` has a ready pod on every node it should run on (chaosk8s' \
+     daemon_set_available_and_healthy; false when it does not or is not found).",
+    [],
+    |name, ns, label_selector| daemon_set_available(&name, &ns, label_selector.as_deref(), true)
+);
+daemon_set_probe!(
+    daemon_set_partially_available,
+    "Whether the daemon set `name` has at least one ready pod (chaosk8s' \
+     daemon_set_partially_available; false when it has none or is not found).",
+    [],
+    |name, ns, label_selector| daemon_set_available(&name, &ns, label_selector.as_deref(), false)
+);
+daemon_set_probe!(
+    daemon_set_fully_available,
+    "Wait up to `timeout` seconds for every pod of the daemon set `name` to be ready (chaosk8s' \
+     daemon_set_fully_available; false at the timeout).",
+    [
+        /// Seconds to wait.
+        #[default(30)]
+        timeout: u64
+    ],
+    |name, ns, label_selector| daemon_set_readiness(&name, &ns, label_selector.as_deref(), timeout, true)
+);
+daemon_set_probe!(
+    daemon_set_not_fully_available,
+    "Wait up to `timeout` seconds for the daemon set `name` to miss a ready pod (chaosk8s' \
+     daemon_set_not_fully_available; false at the timeout).",
+    [
+        /// Seconds to wait.
+        #[default(30)]
+        timeout: u64
+    ],
+    |name, ns, label_selector| daemon_set_readiness(&name, &ns, label_selector.as_deref(), timeout, false)
+);
 
 /// Wait up to `timeout` seconds for the daemon set `name` to have (`ready`) or lack (`!ready`) a
 /// ready pod on every node it should run on; false at the timeout, as chaosk8s.
@@ -392,40 +448,4 @@ fn daemon_set_readiness(
         ));
     }
     Ok(reached)
-}
-
-/// Wait up to `timeout` seconds for every pod of the daemon set `name` to be ready (chaosk8s'
-/// daemon_set_fully_available; false at the timeout).
-#[chaosrt_sdk::probe(deny_unknown_arguments)]
-pub fn daemon_set_fully_available(
-    /// The daemon set.
-    name: String,
-    /// The namespace.
-    #[default("default")]
-    ns: String,
-    /// A label selector it must also match (`{name}` replaced by `name`).
-    label_selector: Option<String>,
-    /// Seconds to wait.
-    #[default(30)]
-    timeout: u64,
-) -> Result<bool, Error> {
-    daemon_set_readiness(&name, &ns, label_selector.as_deref(), timeout, true)
-}
-
-/// Wait up to `timeout` seconds for the daemon set `name` to miss a ready pod (chaosk8s'
-/// daemon_set_not_fully_available; false at the timeout).
-#[chaosrt_sdk::probe(deny_unknown_arguments)]
-pub fn daemon_set_not_fully_available(
-    /// The daemon set.
-    name: String,
-    /// The namespace.
-    #[default("default")]
-    ns: String,
-    /// A label selector it must also match (`{name}` replaced by `name`).
-    label_selector: Option<String>,
-    /// Seconds to wait.
-    #[default(30)]
-    timeout: u64,
-) -> Result<bool, Error> {
-    daemon_set_readiness(&name, &ns, label_selector.as_deref(), timeout, false)
 }

@@ -207,7 +207,7 @@ pub const ALIASES: &[Alias] = &[
         "order",
     ]),
     k8s("chaosk8s.pod.actions", "delete_pods", &[])
-        .optional(&["name", "ns", "label_selector"])
+        .optional(BY_NAME_OR_LABEL)
         .deprecated("terminate_pods"),
     k8s("chaosk8s.pod.probes", "pods_in_phase", &["label_selector"]).optional(&[
         "phase",
@@ -262,24 +262,14 @@ pub const ALIASES: &[Alias] = &[
         "deployment_fully_available",
         &["name"],
     )
-    .optional(&[
-        "ns",
-        "label_selector",
-        "timeout",
-        "raise_on_not_fully_available",
-    ])
+    .optional(FULLY)
     .waits("timeout", 30),
     k8s(
         "chaosk8s.deployment.probes",
         "deployment_not_fully_available",
         &["name"],
     )
-    .optional(&[
-        "ns",
-        "label_selector",
-        "timeout",
-        "raise_on_fully_available",
-    ])
+    .optional(NOT_FULLY)
     .waits("timeout", 30),
     k8s(
         "chaosk8s.deployment.actions",
@@ -293,51 +283,29 @@ pub const ALIASES: &[Alias] = &[
         &["name"],
     )
     .optional(&["ns"]),
-    k8s("chaosk8s.deployment.actions", "delete_deployment", &[]).optional(&[
-        "name",
-        "ns",
-        "label_selector",
-    ]),
+    k8s("chaosk8s.deployment.actions", "delete_deployment", &[]).optional(BY_NAME_OR_LABEL),
     k8s(
         "chaosk8s.statefulset.actions",
         "scale_statefulset",
         &["name", "replicas"],
     )
     .optional(&["ns"]),
-    k8s("chaosk8s.statefulset.actions", "remove_statefulset", &[]).optional(&[
-        "name",
-        "ns",
-        "label_selector",
-    ]),
+    k8s("chaosk8s.statefulset.actions", "remove_statefulset", &[]).optional(BY_NAME_OR_LABEL),
     k8s(
         "chaosk8s.statefulset.probes",
         "statefulset_fully_available",
         &["name"],
     )
-    .optional(&[
-        "ns",
-        "label_selector",
-        "timeout",
-        "raise_on_not_fully_available",
-    ])
+    .optional(FULLY)
     .waits("timeout", 30),
     k8s(
         "chaosk8s.statefulset.probes",
         "statefulset_not_fully_available",
         &["name"],
     )
-    .optional(&[
-        "ns",
-        "label_selector",
-        "timeout",
-        "raise_on_fully_available",
-    ])
+    .optional(NOT_FULLY)
     .waits("timeout", 30),
-    k8s("chaosk8s.daemonset.actions", "delete_daemon_set", &[]).optional(&[
-        "name",
-        "ns",
-        "label_selector",
-    ]),
+    k8s("chaosk8s.daemonset.actions", "delete_daemon_set", &[]).optional(BY_NAME_OR_LABEL),
     k8s(
         "chaosk8s.daemonset.actions",
         "update_daemon_set",
@@ -361,14 +329,14 @@ pub const ALIASES: &[Alias] = &[
         "daemon_set_fully_available",
         &["name"],
     )
-    .optional(&["ns", "label_selector", "timeout"])
+    .optional(WAITING)
     .waits("timeout", 30),
     k8s(
         "chaosk8s.daemonset.probes",
         "daemon_set_not_fully_available",
         &["name"],
     )
-    .optional(&["ns", "label_selector", "timeout"])
+    .optional(WAITING)
     .waits("timeout", 30),
     k8s("chaosk8s.service.probes", "service_is_initialized", &[]).optional(&[
         "name",
@@ -511,7 +479,7 @@ pub const ALIASES: &[Alias] = &[
         &["name"],
     )
     .serves("deployment_fully_available")
-    .optional(&["ns", "label_selector", "timeout"])
+    .optional(WAITING)
     .deprecated("deployment_fully_available")
     .waits("timeout", 30),
     k8s(
@@ -520,7 +488,7 @@ pub const ALIASES: &[Alias] = &[
         &["name"],
     )
     .serves("deployment_not_fully_available")
-    .optional(&["ns", "label_selector", "timeout"])
+    .optional(WAITING)
     .deprecated("deployment_not_fully_available")
     .waits("timeout", 30),
     k8s("chaosk8s.probes", "read_microservices_logs", &[])
@@ -552,6 +520,20 @@ const READ_POD_LOGS: &[&str] = &[
     "container_name",
 ];
 const CUSTOM: &[&str] = &["group", "version", "plural"];
+const FULLY: &[&str] = &[
+    "ns",
+    "label_selector",
+    "timeout",
+    "raise_on_not_fully_available",
+];
+const NOT_FULLY: &[&str] = &[
+    "ns",
+    "label_selector",
+    "timeout",
+    "raise_on_fully_available",
+];
+const WAITING: &[&str] = &["ns", "label_selector", "timeout"];
+const BY_NAME_OR_LABEL: &[&str] = &["name", "ns", "label_selector"];
 const CUSTOM_NAMED: &[&str] = &["group", "version", "plural", "name"];
 
 /// chaosk8s' functions that chaosrt knows and does not serve, and why: a validation error says so.
