@@ -1,7 +1,7 @@
 //! Kubernetes, against a real control plane: kube-apiserver, kube-controller-manager, kube-scheduler
 //! and etcd that `scripts/cluster start` builds from Debian's sources and runs on loopback, with its
-//! stand-in kubelet playing the nodes `chaosrt-node` and `chaosrt-drain` (the latter tainted, so only
-//! the drain test's pods land there). The tests fail, never skip, when the cluster cannot be started.
+//! stand-in kubelet playing the node `chaosrt-node` (and the node a test registers for itself, for
+//! what acts on a whole node). The tests fail, never skip, when the cluster cannot be started.
 //!
 //! Each test has a namespace of its own (and its own deployment or pods), waits with a bounded poll
 //! until they are ready before acting, and deletes the namespace when done, so tests run in parallel
@@ -753,58 +753,89 @@ fn an_api_server_that_hangs_fails_the_activity_within_its_timeout() {
     assert!(!message.contains("took too long"), "{message}");
 }
 
+/// A Node of the test's own, which the stand-in kubelet plays (label `chaosrt.dev/stand-in`), Ready
+/// and tainted so that only pods tolerating `chaosrt.dev/own-node=NAME` land on it: cordoning and
+/// draining it touches no other test's pods. Deleted when the test ends.
+struct OwnNode {
+    name: String,
+}
+
+impl OwnNode {
+    fn new(prefix: &str) -> OwnNode {
+        let name = unique(prefix);
+        let c = cluster();
+        let nodes: Api<Node> = Api::all(c.client.clone());
+        let node: Node = serde_json::from_value(json!({"metadata": {"name": name, "labels": {
+            "kubernetes.io/hostname": name, "chaosrt.dev/stand-in": "true"}}}))
+        .unwrap();
+        c.block_on(nodes.create(&PostParams::default(), &node))
+            .unwrap();
+        // What a kubelet does when it registers: its own taints in place of the not-ready one
+        // admission adds, then a Ready status with room for pods.
+        let taints = json!({"spec": {"taints": [
+            {"key": "chaosrt.dev/own-node", "value": name, "effect": "NoSchedule"}]}});
+        c.block_on(nodes.patch(&name, &PatchParams::default(), &Patch::Merge(taints)))
+            .unwrap();
+        let room = json!({"cpu": "32", "memory": "64Gi", "pods": "110"});
+        let status = json!({"status": {
+            "capacity": room, "allocatable": room,
+            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                            "message": "a test's node, played by the stand-in kubelet"}]}});
+        c.block_on(nodes.patch_status(&name, &PatchParams::default(), &Patch::Merge(status)))
+            .unwrap();
+        OwnNode { name }
+    }
+
+    /// What a pod spec needs to land on this node.
+    fn placement(&self) -> Value {
+        json!({"nodeSelector": {"kubernetes.io/hostname": self.name},
+               "tolerations": [{"key": "chaosrt.dev/own-node", "operator": "Equal",
+                                "value": self.name, "effect": "NoSchedule"}]})
+    }
+}
+
+impl Drop for OwnNode {
+    fn drop(&mut self) {
+        let c = cluster();
+        let _ = c.block_on(
+            Api::<Node>::all(c.client.clone()).delete(&self.name, &DeleteParams::default()),
+        );
+    }
+}
+
 #[test]
-fn cordon_uncordon_and_drain_the_drain_node() {
-    const NODE: &str = "chaosrt-drain";
+fn cordon_uncordon_and_drain_a_node() {
+    let own = OwnNode::new("kube-drain");
+    let node = own.name.as_str();
     let c = cluster();
     let nodes: Api<Node> = Api::all(c.client.clone());
     let unschedulable = || {
-        c.block_on(nodes.get(NODE))
+        c.block_on(nodes.get(node))
             .unwrap()
             .spec
             .and_then(|s| s.unschedulable)
             .unwrap_or(false)
     };
-    /// Leaves the node schedulable whatever happens.
-    struct Uncordon;
-    impl Drop for Uncordon {
-        fn drop(&mut self) {
-            let c = cluster();
-            let _ = c.block_on(Api::<Node>::all(c.client.clone()).patch(
-                NODE,
-                &PatchParams::default(),
-                &Patch::Merge(json!({"spec": {"unschedulable": false}})),
-            ));
-        }
-    }
-    let _uncordon = Uncordon;
     let ns = Ns::new("kube-drain");
-    deploy(
-        &ns.name,
-        2,
-        1,
-        json!({"nodeSelector": {"kubernetes.io/hostname": NODE},
-               "tolerations": [{"key": "chaosrt.dev/drain-only", "operator": "Exists",
-                                "effect": "NoSchedule"}]}),
-    );
+    deploy(&ns.name, 2, 1, own.placement());
     let before = live(&ns.name);
     assert!(
-        before.iter().all(|p| p.node.as_deref() == Some(NODE)),
+        before.iter().all(|p| p.node.as_deref() == Some(node)),
         "{before:?}"
     );
     let scratch = Scratch::new();
 
     let out = output(&run(
         &scratch,
-        &one("action", "cordon_node", json!({"name": NODE})),
+        &one("action", "cordon_node", json!({"name": node})),
     ));
-    assert_eq!(out, json!([NODE]));
+    assert_eq!(out, json!([node]));
     assert!(unschedulable());
     let out = output(&run(
         &scratch,
-        &one("action", "uncordon_node", json!({"name": NODE})),
+        &one("action", "uncordon_node", json!({"name": node})),
     ));
-    assert_eq!(out, json!([NODE]));
+    assert_eq!(out, json!([node]));
     assert!(!unschedulable());
 
     let out = output(&run(
@@ -812,10 +843,10 @@ fn cordon_uncordon_and_drain_the_drain_node() {
         &one(
             "action",
             "drain_nodes",
-            json!({"name": NODE, "timeout": 60}),
+            json!({"name": node, "timeout": 60}),
         ),
     ));
-    assert_eq!(out, json!([NODE]));
+    assert_eq!(out, json!([node]));
     assert!(unschedulable());
     // The evicted pods are gone; their replacements wait, unscheduled, for the node to come back.
     let after = seen(&ns.name);
@@ -832,9 +863,9 @@ fn cordon_uncordon_and_drain_the_drain_node() {
     });
     let out = output(&run(
         &scratch,
-        &one("action", "uncordon_node", json!({"name": NODE})),
+        &one("action", "uncordon_node", json!({"name": node})),
     ));
-    assert_eq!(out, json!([NODE]));
+    assert_eq!(out, json!([node]));
     wait_ready(&ns.name, 2);
 }
 
@@ -1657,11 +1688,15 @@ fn the_chaosk8s_readme_experiment_ends_as_chaos_run_ends_it() {
                                                        "image": "registry.invalid/my-app:1"}]}}},
     }))
     .unwrap();
-    // Another run of this test may have made it.
+    // Another run of this test may have made it; either way, it must be available first.
     let _ = c.block_on(
         c.deployments("default")
             .create(&PostParams::default(), &deployment),
     );
+    wait_for("myapp available", || {
+        let d = c.block_on(c.deployments("default").get("myapp")).unwrap();
+        d.status.and_then(|s| s.available_replicas) == Some(1)
+    });
     let experiment: Value = serde_json::from_str(
         r#"{
     "title": "Do we remain available in face of pod going down?",
