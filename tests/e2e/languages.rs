@@ -558,34 +558,35 @@ mod new {
         assert_the_experiment_called_the_plugin(&build_and_test(&scratch, "js", &[], |_| {}));
     }
 
-    #[test]
-    fn a_bad_name_or_a_directory_in_use_is_refused_and_nothing_is_written() {
-        let scratch = Scratch::new();
+    /// `chaosrt plugin new ARGS` in `scratch`, which must fail; its stderr.
+    #[track_caller]
+    fn refused(scratch: &Scratch, args: &[&str]) -> String {
         let out = scratch
             .chaosrt()
-            .args(["plugin", "new", "../evil", "--lang", "python"])
+            .args(["plugin", "new"])
+            .args(args)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    #[test]
+    fn a_bad_name_or_a_directory_in_use_is_refused_and_nothing_is_written() {
+        let scratch = Scratch::new();
+        let stderr = refused(&scratch, &["../evil", "--lang", "python"]);
         assert!(
             stderr.contains("'../evil' is not a valid name: use 1 to 64 ASCII letters"),
             "{stderr}"
         );
+        assert!(!scratch.dir.path().join("evil").exists());
         std::fs::create_dir(scratch.run_dir().join("taken")).unwrap();
         std::fs::write(scratch.run_dir().join("taken/notes.txt"), "mine").unwrap();
-        let out = scratch
-            .chaosrt()
-            .args(["plugin", "new", "taken", "--lang", "js"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1));
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = refused(&scratch, &["taken", "--lang", "js"]);
         assert!(
             stderr.contains("taken already exists and is not empty; nothing was written"),
             "{stderr}"
         );
-        assert!(!scratch.dir.path().join("evil").exists());
         let left: Vec<String> = std::fs::read_dir(scratch.run_dir())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -598,12 +599,7 @@ mod new {
                 .count(),
             1
         );
-        let out = scratch
-            .chaosrt()
-            .args(["plugin", "new", "x", "--lang", "js", "--sdk", "."])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("--sdk is for Rust projects"));
+        let stderr = refused(&scratch, &["x", "--lang", "js", "--sdk", "."]);
+        assert!(stderr.contains("--sdk is for Rust projects"), "{stderr}");
     }
 }
