@@ -5,7 +5,7 @@ call, its output checked), for the `plugin new` projects in Rust, Python and Jav
 `hello` probe does no I/O) and the C example (`checksum` of a 1 KiB file).
 
     eval "$(scripts/toolchains --env)"
-    bench/plugin-languages.py [--chaosrt target/debug/chaosrt] [--calls 200]
+    bench/plugin-languages.py [--chaosrt target/debug/chaosrt] [--wit-c target/debug/chaosrt-wit-c] [--calls 200]
 
 Builds run in a scratch directory (the Rust one with a fresh target dir: a cold build). Numbers
 are wall-clock on whatever else the machine is doing; run it on a quiet machine.
@@ -35,6 +35,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--chaosrt", default=str(ROOT / "target/debug/chaosrt"))
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--wit-c", default=str(ROOT / "target/debug/chaosrt-wit-c"),
+                        help="the workspace's chaosrt-wit-c (scripts/toolchains builds it)")
     args = parser.parse_args()
     chaosrt = str(Path(args.chaosrt).resolve())
 
@@ -42,7 +44,7 @@ def main():
     env = dict(os.environ,
                XDG_DATA_HOME=str(scratch / "data"), XDG_CACHE_HOME=str(scratch / "cache"),
                XDG_CONFIG_HOME=str(scratch / "config"),
-               PATH=f"{Path(chaosrt).parent}:{os.environ['PATH']}")
+               PATH=f"{Path(chaosrt).parent}:{Path(args.wit_c).resolve().parent}:{os.environ['PATH']}")
     env.pop("CARGO_TARGET_DIR", None)
     (scratch / "file.bin").write_bytes(bytes(range(256)) * 4)
 
