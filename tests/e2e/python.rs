@@ -1,0 +1,406 @@
+//! Chaos Toolkit's Python extensions from PyPI, unmodified, bundled at install into one sandboxed
+//! component (`plugin install python:…`), against real servers on loopback: Debian's Prometheus
+//! scraping itself, and `chaos run` with the same extension installed natively beside it.
+//!
+//! What these need is installed by scripts/setup: the bundler's componentize-py
+//! (scripts/python-bundler), Debian's prometheus and a native Chaos Toolkit with
+//! chaostoolkit-prometheus (scripts/prometheus). Building the bundle takes about a minute, so it is
+//! built once for the whole module ([`installed`]) and every test runs against that store.
+
+use crate::support::{Outcome, Scratch, StatusServer};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The extension, pinned, with what it imports without declaring (logzero) and the chaoslib the
+/// native side runs (chaostoolkit 1.19.0 pins chaostoolkit-lib 1.44.0).
+const PROMETHEUS: &[&str] = &[
+    "python:chaostoolkit-prometheus==0.6.0",
+    "logzero==1.7.0",
+    "chaostoolkit-lib==1.44.0",
+];
+
+fn cache_home() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache"))
+}
+
+/// The bundler scripts/python-bundler made: tests run chaosrt with their own cache directory, so
+/// they name it.
+fn bundler() -> PathBuf {
+    cache_home().join("chaosrt/python-bundler")
+}
+
+/// `chaos` with chaostoolkit-prometheus, as scripts/prometheus installed it.
+fn native_chaos() -> PathBuf {
+    cache_home().join("chaosrt/ctk-prometheus/bin/chaos")
+}
+
+/// A real Prometheus on a free loopback port, scraping itself every second, stopped on drop.
+pub struct Prometheus {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    pub fn start() -> Prometheus {
+        let dir = tempfile::tempdir().unwrap();
+        let port = crate::support::closed_port();
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - \
+                 job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("Debian's prometheus (scripts/prometheus installs it)");
+        let prometheus = Prometheus {
+            child,
+            port,
+            _dir: dir,
+        };
+        // Up once it has scraped itself at least twice (a range query then has two points).
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let answer = prometheus.api("query_range", &[("query", "up"), ("start", &(now() - 60.0).to_string()), ("end", &now().to_string()), ("step", "1")]);
+            let points = answer
+                .as_ref()
+                .and_then(|a| a["data"]["result"][0]["values"].as_array().map(Vec::len));
+            if points.unwrap_or(0) >= 2 {
+                return prometheus;
+            }
+            assert!(Instant::now() < deadline, "prometheus did not come up: {answer:?}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Prometheus' own HTTP API answer, fetched here without chaosrt.
+    pub fn api(&self, endpoint: &str, params: &[(&str, &str)]) -> Option<Value> {
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        let path = format!("/api/v1/{endpoint}?{}", query.join("&"));
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        use std::io::{Read, Write};
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        let (head, body) = response.split_once("\r\n\r\n")?;
+        if !head.starts_with("HTTP/1.1 200") {
+            return None;
+        }
+        serde_json::from_str(body).ok()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// A chaosrt data and cache directory with chaostoolkit-prometheus installed once for the module,
+/// granted the URL experiments give as `prometheus_base_url`, and nothing else.
+struct Store {
+    dir: tempfile::TempDir,
+    install: Outcome,
+}
+
+fn installed() -> &'static Store {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let scratch = Scratch::new();
+        let mut install = scratch.chaosrt();
+        install
+            .env("CHAOSRT_PYTHON_BUNDLER", bundler())
+            .args(["plugin", "install"])
+            .args(PROMETHEUS)
+            .args(["--stand-in", "regex"])
+            .args(["--grant", "http-configuration=prometheus_base_url"]);
+        let install = scratch.outcome(&mut install);
+        assert_eq!(install.code, 0, "install failed:\n{}", install.stderr);
+        Store {
+            dir: scratch.dir,
+            install,
+        }
+    })
+}
+
+/// `chaosrt` of the shared store, in `scratch`'s run directory.
+fn chaosrt(scratch: &Scratch) -> Command {
+    let store = installed().dir.path();
+    let mut command = scratch.chaosrt();
+    command
+        .env("XDG_DATA_HOME", store.join("data"))
+        .env("XDG_CACHE_HOME", store.join("cache"));
+    command
+}
+
+fn run(scratch: &Scratch, experiment: &Value) -> Outcome {
+    std::fs::write(
+        scratch.run_dir().join("experiment.json"),
+        serde_json::to_string_pretty(experiment).unwrap(),
+    )
+    .unwrap();
+    scratch.outcome(chaosrt(scratch).args(["run", "experiment.json"]))
+}
+
+fn probe(name: &str, func: &str, arguments: Value) -> Value {
+    json!({"type": "probe", "name": name, "provider": {
+        "type": "python", "module": "chaosprometheus.probes", "func": func, "arguments": arguments}})
+}
+
+/// The instant-query answer without what differs between two evaluations a moment apart: the
+/// evaluation time of each sample.
+fn without_time(answer: &Value) -> Value {
+    let mut answer = answer.clone();
+    for result in answer["data"]["result"].as_array_mut().into_iter().flatten() {
+        if let Some(value) = result.get_mut("value") {
+            value[0] = Value::Null;
+        }
+    }
+    answer
+}
+
+#[test]
+fn an_extension_with_a_native_dependency_is_refused_naming_it() {
+    let scratch = Scratch::new();
+    let out = scratch.outcome(
+        scratch
+            .chaosrt()
+            .env("CHAOSRT_PYTHON_BUNDLER", bundler())
+            .args(["plugin", "install"])
+            .args(PROMETHEUS),
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot bundle chaostoolkit-prometheus==0.6.0")
+            && out.stderr.contains("(needed by dateparser) ships only native wheels")
+            && out.stderr.contains("--stand-in regex"),
+        "{}",
+        out.stderr
+    );
+    let list = scratch.outcome(scratch.chaosrt().args(["plugin", "list"]));
+    assert!(!list.stdout.contains("chaostoolkit-prometheus"), "{}", list.stdout);
+}
+
+#[test]
+fn install_records_exact_versions_and_digests_and_what_was_granted() {
+    let store = installed();
+    let install = &store.install;
+    assert!(
+        install.stderr.contains("chaosprometheus.probes.query (probe)")
+            && install
+                .stderr
+                .contains("prometheus_base_url  [--grant http-configuration=prometheus_base_url]")
+            && install.stderr.contains("regex==") && install.stderr.contains("chaosrt stand-in"),
+        "{}",
+        install.stderr
+    );
+    let manifest = crate::support::read_json(
+        store
+            .dir
+            .path()
+            .join("data/chaosrt/plugins/chaostoolkit-prometheus/0.6.0/manifest.json"),
+    );
+    assert_eq!(
+        manifest["granted"],
+        json!([{"kind": "http-configuration", "key": "prometheus_base_url"}])
+    );
+    let python = &manifest["python"];
+    assert_eq!(python["modules"], json!(["chaosprometheus"]));
+    let packages = python["packages"].as_array().unwrap();
+    let find = |name: &str| packages.iter().find(|p| p["name"] == name).unwrap();
+    assert_eq!(find("chaostoolkit-prometheus")["version"], "0.6.0");
+    assert_eq!(find("chaostoolkit-lib")["version"], "1.44.0");
+    assert_eq!(find("requests")["kind"], "pure");
+    assert_eq!(find("regex")["kind"], "chaosrt stand-in");
+    for p in packages.iter().filter(|p| p["kind"] != "chaosrt stand-in") {
+        let digest = p["sha256"].as_str().unwrap();
+        assert!(digest.len() == 64, "{p}");
+    }
+    assert!(
+        store
+            .dir
+            .path()
+            .join("data/chaosrt/plugins/chaostoolkit-prometheus/0.6.0/site-packages/chaosprometheus/probes.py")
+            .is_file()
+    );
+}
+
+#[test]
+fn query_answers_what_prometheus_own_api_answers() {
+    let prometheus = Prometheus::start();
+    let scratch = Scratch::new();
+    let query = "prometheus_build_info";
+    let experiment = json!({
+        "title": "t", "description": "d",
+        "configuration": {"prometheus_base_url": prometheus.url()},
+        "method": [probe("build-info", "query", json!({"query": query}))]
+    });
+    let outcome = run(&scratch, &experiment);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let direct = prometheus.api("query", &[("query", query)]).unwrap();
+    let run = &outcome.journal()["run"][0];
+    assert_eq!(run["status"], "succeeded", "{run:#}\n{}", outcome.stderr);
+    assert_eq!(without_time(&run["output"]), without_time(&direct));
+    assert_eq!(run["output"]["data"]["result"].as_array().unwrap().len(), 1);
+    // The extension's own debug line, through Python logging (logzero), at its level.
+    let log = std::fs::read_to_string(scratch.run_dir().join("chaostoolkit.log")).unwrap();
+    assert!(
+        log.contains("DEBUG] [plugin chaostoolkit-prometheus] Querying with: {'query': 'prometheus_build_info'}"),
+        "{log}"
+    );
+}
+
+#[test]
+fn an_experiment_of_chaosprometheus_probes_ends_as_chaos_run_ends_it() {
+    let prometheus = Prometheus::start();
+    for (expect, code) in [("1", 0), ("0", 1)] {
+        let experiment = json!({
+            "title": "Prometheus scrapes itself", "description": "d",
+            "configuration": {"prometheus_base_url": prometheus.url()},
+            "steady-state-hypothesis": {"title": "up", "probes": [{
+                "type": "probe", "name": "self-scrape-up",
+                "tolerance": {"type": "jsonpath", "path": "$.data.result[0].value[1]", "expect": expect},
+                "provider": {"type": "python", "module": "chaosprometheus.probes", "func": "query",
+                             "arguments": {"query": "up{job=\"prometheus\"}"}}}]},
+            "method": [probe("targets", "query", json!({"query": "count(up)"}))]
+        });
+        let ours = Scratch::new();
+        let chaosrt = run(&ours, &experiment);
+        let theirs = Scratch::new();
+        std::fs::write(
+            theirs.run_dir().join("experiment.json"),
+            experiment.to_string(),
+        )
+        .unwrap();
+        let chaos = theirs.outcome(
+            Command::new(native_chaos())
+                .current_dir(theirs.run_dir())
+                .args(["--no-version-check", "run", "experiment.json"]),
+        );
+        assert_eq!(chaos.code, code, "chaos run:\n{}", chaos.stderr);
+        assert_eq!(chaosrt.code, code, "chaosrt run:\n{}", chaosrt.stderr);
+        let (a, b) = (chaosrt.journal(), chaos.journal());
+        for key in ["status", "deviated"] {
+            assert_eq!(a[key], b[key], "{key}");
+        }
+        for (x, y) in a["run"].as_array().unwrap().iter().zip(b["run"].as_array().unwrap()) {
+            assert_eq!(x["status"], y["status"]);
+            assert_eq!(without_time(&x["output"]), without_time(&y["output"]));
+        }
+        let before = "steady_states.before";
+        assert_eq!(a[before]["steady_state_met"], b[before]["steady_state_met"]);
+        assert_eq!(
+            without_time(&a[before]["probes"][0]["output"]),
+            without_time(&b[before]["probes"][0]["output"])
+        );
+    }
+}
+
+#[test]
+fn query_interval_and_when_need_the_real_regex_and_fail_clearly_with_the_stand_in() {
+    let prometheus = Prometheus::start();
+    let scratch = Scratch::new();
+    let experiment = json!({
+        "title": "t", "description": "d",
+        "configuration": {"prometheus_base_url": prometheus.url()},
+        "method": [probe("range", "query_interval",
+                         json!({"query": "up", "start": "1 minute ago", "end": "now", "step": 1}))]
+    });
+    let outcome = run(&scratch, &experiment);
+    let (_, run) = outcome.completed_despite_failed_run(0);
+    let message = run["exception"].to_string();
+    assert!(
+        message.contains("look-behind requires fixed-width pattern"),
+        "{run:#}"
+    );
+}
+
+#[test]
+fn a_configuration_url_a_plugin_computed_is_refused_and_the_server_sees_nothing() {
+    // Dynamic configuration: an http probe's answer becomes `prometheus_base_url`.
+    let target = StatusServer::start(200, "application/json", "{}");
+    let url: &'static str = Box::leak(target.url().into_boxed_str());
+    let pointer = StatusServer::start(200, "text/plain", url);
+    let scratch = Scratch::new();
+    let experiment = json!({
+        "title": "t", "description": "d",
+        "configuration": {"prometheus_base_url": {
+            "type": "probe", "name": "where", "provider": {"type": "http", "url": pointer.url()}}},
+        "method": [probe("q", "query", json!({"query": "up"}))]
+    });
+    let outcome = run(&scratch, &experiment);
+    let (_, run) = outcome.completed_despite_failed_run(0);
+    assert!(
+        run["exception"]
+            .to_string()
+            .contains("configuration a plugin computed (dynamic configuration)"),
+        "{run:#}\n{}",
+        outcome.stderr
+    );
+    assert_eq!(pointer.hits(), 1);
+    assert_eq!(target.hits(), 0, "the extension reached the origin a plugin chose");
+}
+
+#[test]
+fn an_origin_not_granted_is_refused_by_the_host_and_the_server_sees_nothing() {
+    // Granted `prometheus_base_url`; the extension's default (localhost:9090) is not granted, and
+    // neither is anything a `query` argument could name.
+    let scratch = Scratch::new();
+    let experiment = json!({
+        "title": "t", "description": "d",
+        "method": [probe("q", "query", json!({"query": "up"}))]
+    });
+    let outcome = run(&scratch, &experiment);
+    let (_, run) = outcome.completed_despite_failed_run(0);
+    let message = run["exception"].to_string();
+    assert!(
+        message.contains("not granted outbound HTTP to http://localhost:9090"),
+        "{run:#}\n{}",
+        outcome.stderr
+    );
+}
