@@ -11,7 +11,8 @@ python:…` runs this; it is not meant to be run by hand, but can be, to see eac
    componentize-py, which imports the extension and describes its activities while it builds.
 4. Write a report (JSON) of exact versions, wheels and digests, for the manifest.
 
-Usage: bundle.py --work DIR --wit DIR --guest DIR --out FILE --report FILE [--wheels DIR] SPEC...
+Usage: bundle.py --work DIR --wit DIR --guest DIR --out FILE --report FILE [--wheels DIR]
+       [--stand-in NAME] EXTENSION==VERSION [PACKAGE==VERSION...]
 Exit status 2 with one line on stderr starting `refused:` when a package cannot be bundled.
 """
 
@@ -274,7 +275,7 @@ def top_levels(site, name):
 # Configuration keys an extension reads that look like endpoints: shown to the operator as
 # `--grant http-configuration=KEY` suggestions.
 ENDPOINT_KEY = re.compile(
-    r"""configuration\W{0,12}(?:get\(|\[)\s*["']([A-Za-z0-9_]*(?:url|endpoint|host|addr|address|server)[A-Za-z0-9_]*)["']""",
+    r"""configuration[^\n]{0,16}?(?:\.get\(|\[)\s*["']([A-Za-z0-9_]*(?:url|endpoint|host|addr|address|server)[A-Za-z0-9_]*)["']""",
     re.IGNORECASE,
 )
 
@@ -357,18 +358,20 @@ def main():
         site = os.path.join(args.work, "site-packages")
         os.makedirs(site)
         install(chosen, site, os.path.join(os.path.dirname(os.path.abspath(__file__)), "stand-ins"))
+        # The first package is the extension: its modules are the ones experiments name. The others
+        # are bundled with it (what it imports without declaring, pins of its dependencies).
         first = SPEC.match(args.specs[0])
-        requested = [SPEC.match(s).group(1) for s in args.specs]
-        modules = []
-        for name in requested:
-            modules.extend(m for m in top_levels(site, name) if m not in modules)
+        modules = top_levels(site, first.group(1))
+        if not modules:
+            raise Refused(f"{first.group(1)} holds no importable module")
         summary = next((i["metadata"].get("summary", "") for i in report["install"]
                         if normalize(i["metadata"]["name"]) == normalize(first.group(1))), "")
-        pinned = ", ".join(f"{c['name']}=={c['version']}" for c in chosen)
+        others = len(chosen) - 1
         config = {
             "name": plugin_name(first.group(1)),
             "version": semver(first.group(2)),
-            "description": f"{summary} (Python extension bundled by chaosrt: {pinned})"[:4000],
+            "description": f"{summary} ({args.specs[0]} with {others} more packages, bundled by "
+                           "chaosrt)"[:4000],
             "modules": modules,
         }
         componentize(args, site, args.guest, config)

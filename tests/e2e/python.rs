@@ -3,9 +3,9 @@
 //! scraping itself, and `chaos run` with the same extension installed natively beside it.
 //!
 //! What these need is installed by scripts/setup: the bundler's componentize-py
-//! (scripts/python-bundler), Debian's prometheus and a native Chaos Toolkit with
-//! chaostoolkit-prometheus (scripts/prometheus). Building the bundle takes about a minute, so it is
-//! built once for the whole module ([`installed`]) and every test runs against that store.
+//! (scripts/python-bundler), Debian's prometheus, WireMock and a native Chaos Toolkit with both
+//! extensions (scripts/extension-servers). Building a bundle takes about a minute, so the
+//! chaostoolkit-prometheus one is built once for the module ([`installed`]) and its tests share it.
 
 use crate::support::{Outcome, Scratch, StatusServer};
 use serde_json::{Value, json};
@@ -34,9 +34,10 @@ fn bundler() -> PathBuf {
     cache_home().join("chaosrt/python-bundler")
 }
 
-/// `chaos` with chaostoolkit-prometheus, as scripts/prometheus installed it.
+/// `chaos` with chaostoolkit-prometheus and chaostoolkit-wiremock, as scripts/extension-servers
+/// installed it.
 fn native_chaos() -> PathBuf {
-    cache_home().join("chaosrt/ctk-prometheus/bin/chaos")
+    cache_home().join("chaosrt/ctk-extensions/bin/chaos")
 }
 
 /// A real Prometheus on a free loopback port, scraping itself every second, stopped on drop.
@@ -61,13 +62,16 @@ impl Prometheus {
         .unwrap();
         let child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--log.level=warn")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .expect("Debian's prometheus (scripts/prometheus installs it)");
+            .expect("Debian's prometheus (scripts/extension-servers installs it)");
         let prometheus = Prometheus {
             child,
             port,
@@ -76,14 +80,25 @@ impl Prometheus {
         // Up once it has scraped itself at least twice (a range query then has two points).
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let answer = prometheus.api("query_range", &[("query", "up"), ("start", &(now() - 60.0).to_string()), ("end", &now().to_string()), ("step", "1")]);
+            let answer = prometheus.api(
+                "query_range",
+                &[
+                    ("query", "up"),
+                    ("start", &(now() - 60.0).to_string()),
+                    ("end", &now().to_string()),
+                    ("step", "1"),
+                ],
+            );
             let points = answer
                 .as_ref()
                 .and_then(|a| a["data"]["result"][0]["values"].as_array().map(Vec::len));
             if points.unwrap_or(0) >= 2 {
                 return prometheus;
             }
-            assert!(Instant::now() < deadline, "prometheus did not come up: {answer:?}");
+            assert!(
+                Instant::now() < deadline,
+                "prometheus did not come up: {answer:?}"
+            );
             std::thread::sleep(Duration::from_millis(250));
         }
     }
@@ -196,7 +211,11 @@ fn probe(name: &str, func: &str, arguments: Value) -> Value {
 /// evaluation time of each sample.
 fn without_time(answer: &Value) -> Value {
     let mut answer = answer.clone();
-    for result in answer["data"]["result"].as_array_mut().into_iter().flatten() {
+    for result in answer["data"]["result"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
         if let Some(value) = result.get_mut("value") {
             value[0] = Value::Null;
         }
@@ -216,14 +235,21 @@ fn an_extension_with_a_native_dependency_is_refused_naming_it() {
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
-        out.stderr.contains("cannot bundle chaostoolkit-prometheus==0.6.0")
-            && out.stderr.contains("(needed by dateparser) ships only native wheels")
+        out.stderr
+            .contains("cannot bundle chaostoolkit-prometheus==0.6.0")
+            && out
+                .stderr
+                .contains("(needed by dateparser) ships only native wheels")
             && out.stderr.contains("--stand-in regex"),
         "{}",
         out.stderr
     );
     let list = scratch.outcome(scratch.chaosrt().args(["plugin", "list"]));
-    assert!(!list.stdout.contains("chaostoolkit-prometheus"), "{}", list.stdout);
+    assert!(
+        !list.stdout.contains("chaostoolkit-prometheus"),
+        "{}",
+        list.stdout
+    );
 }
 
 #[test]
@@ -231,11 +257,14 @@ fn install_records_exact_versions_and_digests_and_what_was_granted() {
     let store = installed();
     let install = &store.install;
     assert!(
-        install.stderr.contains("chaosprometheus.probes.query (probe)")
+        install
+            .stderr
+            .contains("chaosprometheus.probes.query (probe)")
             && install
                 .stderr
                 .contains("prometheus_base_url  [--grant http-configuration=prometheus_base_url]")
-            && install.stderr.contains("regex==") && install.stderr.contains("chaosrt stand-in"),
+            && install.stderr.contains("regex==")
+            && install.stderr.contains("chaosrt stand-in"),
         "{}",
         install.stderr
     );
@@ -328,7 +357,12 @@ fn an_experiment_of_chaosprometheus_probes_ends_as_chaos_run_ends_it() {
         for key in ["status", "deviated"] {
             assert_eq!(a[key], b[key], "{key}");
         }
-        for (x, y) in a["run"].as_array().unwrap().iter().zip(b["run"].as_array().unwrap()) {
+        for (x, y) in a["run"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(b["run"].as_array().unwrap())
+        {
             assert_eq!(x["status"], y["status"]);
             assert_eq!(without_time(&x["output"]), without_time(&y["output"]));
         }
@@ -383,7 +417,11 @@ fn a_configuration_url_a_plugin_computed_is_refused_and_the_server_sees_nothing(
         outcome.stderr
     );
     assert_eq!(pointer.hits(), 1);
-    assert_eq!(target.hits(), 0, "the extension reached the origin a plugin chose");
+    assert_eq!(
+        target.hits(),
+        0,
+        "the extension reached the origin a plugin chose"
+    );
 }
 
 #[test]
@@ -403,4 +441,149 @@ fn an_origin_not_granted_is_refused_by_the_host_and_the_server_sees_nothing() {
         "{run:#}\n{}",
         outcome.stderr
     );
+}
+
+/// WireMock's standalone server (the npm package's jar, on the machine's Java) on a free loopback
+/// port, stopped on drop.
+struct WireMock {
+    child: Child,
+    port: u16,
+}
+
+impl WireMock {
+    fn start() -> WireMock {
+        let jar = cache_home()
+            .join("chaosrt/wiremock/node_modules/wiremock/build/wiremock-standalone-3.13.2.jar");
+        let port = crate::support::closed_port();
+        let child = Command::new("java")
+            .arg("-jar")
+            .arg(&jar)
+            .args(["--port", &port.to_string(), "--bind-address", "127.0.0.1"])
+            .args(["--disable-banner", "--no-request-journal"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("java and WireMock (scripts/extension-servers installs it)");
+        let wiremock = WireMock { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "WireMock did not come up");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        wiremock
+    }
+}
+
+impl Drop for WireMock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// chaostoolkit-wiremock, a second pure-HTTP extension: actions that change a real server's state,
+/// an endpoint given as configuration that is not a URL (`wiremock: {host, port}`), so it is
+/// granted as an origin. Its experiment ends as `chaos run` ends it, and an origin it was not
+/// granted is refused before anything reaches it.
+#[test]
+fn chaostoolkit_wiremock_runs_unmodified_beside_chaos_run_and_reaches_only_its_grant() {
+    let wiremock = WireMock::start();
+    let origin = format!("http://127.0.0.1:{}", wiremock.port);
+    let scratch = Scratch::new();
+    let install = scratch.outcome(
+        scratch
+            .chaosrt()
+            .env("CHAOSRT_PYTHON_BUNDLER", bundler())
+            .args([
+                "plugin",
+                "install",
+                "python:chaostoolkit-wiremock==0.1.2",
+                "logzero==1.7.0",
+            ])
+            .args([
+                "chaostoolkit-lib==1.44.0",
+                "--grant",
+                &format!("http-origin={origin}"),
+            ]),
+    );
+    assert_eq!(install.code, 0, "{}", install.stderr);
+    let experiment = |port: u16| {
+        json!({
+            "title": "WireMock slows down", "description": "d",
+            "configuration": {"wiremock": {"host": "127.0.0.1", "port": port, "timeout": 10}},
+            "method": [
+                {"type": "action", "name": "stub", "provider": {"type": "python",
+                    "module": "chaoswm.actions", "func": "add_mappings", "arguments": {"mappings": [
+                        {"request": {"method": "GET", "url": "/hello"},
+                         "response": {"status": 200, "body": "hi"}}]}}},
+                {"type": "probe", "name": "hello", "provider": {"type": "http",
+                    "url": format!("http://127.0.0.1:{port}/hello")}},
+                {"type": "action", "name": "slow", "provider": {"type": "python",
+                    "module": "chaoswm.actions", "func": "global_fixed_delay",
+                    "arguments": {"fixedDelay": 10}}}
+            ],
+            "rollbacks": [{"type": "action", "name": "reset", "provider": {"type": "python",
+                "module": "chaoswm.actions", "func": "reset"}}]
+        })
+    };
+    let ours = run_in(&scratch, &experiment(wiremock.port));
+    let theirs = Scratch::new();
+    std::fs::write(
+        theirs.run_dir().join("experiment.json"),
+        experiment(wiremock.port).to_string(),
+    )
+    .unwrap();
+    let chaos = theirs.outcome(
+        Command::new(native_chaos())
+            .current_dir(theirs.run_dir())
+            .args(["--no-version-check", "run", "experiment.json"]),
+    );
+    assert_eq!(chaos.code, 0, "chaos run:\n{}", chaos.stderr);
+    assert_eq!(ours.code, 0, "chaosrt run:\n{}", ours.stderr);
+    let (a, b) = (ours.journal(), chaos.journal());
+    assert_eq!(a["status"], b["status"]);
+    let runs = |j: &Value| j["run"].as_array().unwrap().clone();
+    for (x, y) in runs(&a).iter().zip(&runs(&b)) {
+        assert_eq!(x["status"], y["status"], "{x:#}\n{y:#}");
+    }
+    // A list of one mapping id (a fresh UUID each time), then the probe saw the stub, then 200.
+    assert_eq!(a["run"][0]["output"].as_array().map(Vec::len), Some(1));
+    assert_eq!(a["run"][1]["output"]["body"], b["run"][1]["output"]["body"]);
+    assert_eq!(a["run"][1]["output"]["body"], "hi");
+    assert_eq!(a["run"][2]["output"], b["run"][2]["output"]);
+    assert_eq!(a["rollbacks"][0]["output"], b["rollbacks"][0]["output"]);
+
+    // The same experiment pointed at a server it was not granted: refused by the host.
+    let elsewhere = StatusServer::start(201, "application/json", "{\"id\": \"x\"}");
+    let port = elsewhere
+        .url()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let refused = run_in(&scratch, &experiment(port));
+    let (_, run) = refused.completed_despite_failed_run(0);
+    assert!(
+        run["exception"].to_string().contains(&format!(
+            "not granted outbound HTTP to http://127.0.0.1:{port}"
+        )),
+        "{run:#}"
+    );
+    assert_eq!(
+        elsewhere.hits(),
+        1,
+        "only the experiment's own http probe reached it"
+    );
+}
+
+/// Writes `experiment` into `scratch`'s run directory and runs it with `scratch`'s own store.
+fn run_in(scratch: &Scratch, experiment: &Value) -> Outcome {
+    std::fs::write(
+        scratch.run_dir().join("experiment.json"),
+        serde_json::to_string_pretty(experiment).unwrap(),
+    )
+    .unwrap();
+    scratch.outcome(scratch.chaosrt().args(["run", "experiment.json"]))
 }
