@@ -327,9 +327,10 @@ mod tests {
         let grant = |actual: &str, fixed: &str| {
             let configuration = json!({"prometheus_base_url": actual});
             let written_configuration = json!({"prometheus_base_url": fixed});
+            let no_arguments = Map::new();
             let written = Written {
                 configuration: written_configuration.as_object().unwrap(),
-                ..as_written(&Map::new())
+                ..as_written(&no_arguments)
             };
             for_call(
                 &granted,
