@@ -53,11 +53,15 @@ pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let end = text.floor_char_boundary(max);
-    Cow::Owned(format!(
-        "{}… ({} more bytes cut)",
-        &text[..end],
-        text.len() - end
-    ))
+    Cow::Owned(with_cut(text[..end].to_string(), (text.len() - end) as u64))
+}
+
+/// `kept` with the note [`clip`] adds when `cut` more bytes were dropped (none when nothing was).
+pub fn with_cut(mut kept: String, cut: u64) -> String {
+    if cut > 0 {
+        let _ = write!(kept, "… ({cut} more bytes cut)");
+    }
+    kept
 }
 
 #[cfg(test)]

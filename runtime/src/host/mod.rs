@@ -27,6 +27,7 @@ pub mod policy;
 mod state;
 pub mod targets;
 
+pub use bindings::bounded::{ERROR_TEXT_BYTES, OUTPUT_BYTES};
 pub use bindings::{CONTRACT_VERSION, FROZEN_VERSIONS, supported as supported_contracts};
 pub use error::{CallError, LoadError};
 pub use kubernetes::KubeGrant;
@@ -56,12 +57,12 @@ const STDIO_CAPTURE_BYTES: usize = 64 * 1024;
 /// interpreter, are about 27 MB), so anything larger is refused before it is compiled.
 pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
 
-/// Limits that apply to one call.
+/// Limits that apply to one call. (The output cap is [`OUTPUT_BYTES`], checked as the output is
+/// lifted out of the guest.)
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub timeout: Duration,
     pub memory_bytes: usize,
-    pub output_bytes: usize,
 }
 
 impl Default for Limits {
@@ -70,7 +71,6 @@ impl Default for Limits {
         Limits {
             timeout: Duration::from_secs(60),
             memory_bytes: 256 << 20,
-            output_bytes: 16 << 20,
         }
     }
 }
@@ -213,7 +213,8 @@ impl Host {
             error,
         };
         let pre = self.linker.instantiate_pre(&component).map_err(link)?;
-        let exports = Exports::new(built.contract, &pre, built.discovers).map_err(link)?;
+        let exports =
+            Exports::new(built.contract, &built.version, &pre, built.discovers).map_err(link)?;
         let limits = Limits {
             timeout: Duration::from_secs(10),
             ..Limits::default()
@@ -290,14 +291,11 @@ impl Host {
         let denied = denials.lock().unwrap().join("; ");
         let failed = |error| refusal(name, call.activity, &denied, error);
         match result? {
-            Ok(output) if output.len() > limits.output_bytes => Err(CallError::BadOutput {
+            // Checked in bytes again: the lift counted a UTF-16 guest's code units.
+            Ok(output) if output.len() > OUTPUT_BYTES => Err(CallError::BadOutput {
                 plugin: name.into(),
                 activity: call.activity.into(),
-                detail: format!(
-                    "{} bytes, over the cap of {}",
-                    output.len(),
-                    limits.output_bytes
-                ),
+                detail: format!("{} bytes, over the cap of {OUTPUT_BYTES}", output.len()),
             }),
             Ok(output) => match serde_json::from_str::<serde::de::IgnoredAny>(&output) {
                 Ok(_) => Ok(output),
@@ -510,6 +508,13 @@ async fn guard<T>(
     if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
         return Err(timeout());
     }
+    if let Some(too_large) = error.downcast_ref::<bindings::bounded::TooLarge>() {
+        return Err(CallError::BadOutput {
+            plugin: plugin.into(),
+            activity: activity.into(),
+            detail: too_large.to_string(),
+        });
+    }
     // The trap itself says what happened; wasmtime's wasm backtrace of unnamed functions does not help
     // an operator.
     let mut detail = match error.downcast_ref::<wasmtime::Trap>() {
@@ -554,15 +559,11 @@ fn stack_overflow(error: &wasmtime::Error) -> Option<&'static str> {
 /// frames) to call an out-of-bounds access a stack overflow.
 const RECURSION_FRAMES: usize = 8;
 
-/// The failure of a call whose plugin returned `error`. A refusal the host recorded explains it
-/// better than whatever the guest made of wasi-http's bare "request denied".
-/// The longest error text a plugin's `failed`, `denied` or `invalid-arguments` may carry into the
-/// journal and the log; more is cut.
-pub const ERROR_TEXT_BYTES: usize = 64 << 10;
-
+/// The failure of a call whose plugin returned `error` (its texts already cut to
+/// [`ERROR_TEXT_BYTES`] where they were lifted). A refusal the host recorded explains it better
+/// than whatever the guest made of wasi-http's bare "request denied".
 fn refusal(plugin: &str, activity: &str, denied: &str, error: PluginError) -> CallError {
     let (plugin, activity) = (plugin.to_string(), activity.to_string());
-    let bounded = |text: String| crate::escape::clip(&text, ERROR_TEXT_BYTES).into_owned();
     match error {
         _ if !denied.is_empty() => CallError::Denied {
             plugin,
@@ -572,17 +573,15 @@ fn refusal(plugin: &str, activity: &str, denied: &str, error: PluginError) -> Ca
         PluginError::Denied(message) => CallError::Denied {
             plugin,
             activity,
-            message: bounded(message),
+            message,
         },
         PluginError::UnknownActivity(_) => CallError::UnknownActivity { plugin, activity },
         PluginError::InvalidArguments(message) => CallError::InvalidArguments {
             plugin,
             activity,
-            message: bounded(message),
+            message,
         },
-        PluginError::Failed(message) => CallError::Failed {
-            message: bounded(message),
-        },
+        PluginError::Failed(message) => CallError::Failed { message },
     }
 }
 

@@ -70,11 +70,14 @@ macro_rules! shared_conversions {
         impl From<types::Error> for crate::host::error::PluginError {
             fn from(e: types::Error) -> crate::host::error::PluginError {
                 use crate::host::error::PluginError;
+                // Cut as `invoke`'s errors are where they are lifted (`bounded`).
+                let cut =
+                    |s: String| crate::escape::clip(&s, crate::host::ERROR_TEXT_BYTES).into_owned();
                 match e {
-                    types::Error::UnknownActivity(s) => PluginError::UnknownActivity(s),
-                    types::Error::InvalidArguments(s) => PluginError::InvalidArguments(s),
-                    types::Error::Denied(s) => PluginError::Denied(s),
-                    types::Error::Failed(s) => PluginError::Failed(s),
+                    types::Error::UnknownActivity(s) => PluginError::UnknownActivity(cut(s)),
+                    types::Error::InvalidArguments(s) => PluginError::InvalidArguments(cut(s)),
+                    types::Error::Denied(s) => PluginError::Denied(cut(s)),
+                    types::Error::Failed(s) => PluginError::Failed(cut(s)),
                 }
             }
         }
@@ -93,6 +96,7 @@ macro_rules! shared_conversions {
     };
 }
 
+pub mod bounded;
 pub mod v0_1;
 pub mod v0_2;
 
@@ -101,7 +105,7 @@ use super::metadata::Metadata;
 use super::state::CallState;
 use super::targets::Reported;
 use wasmtime::Store;
-use wasmtime::component::{HasSelf, Instance, InstancePre, Linker};
+use wasmtime::component::{ComponentExportIndex, HasSelf, Instance, InstancePre, Linker};
 
 include!(concat!(env!("OUT_DIR"), "/contract.rs"));
 
@@ -190,27 +194,39 @@ pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     Ok(())
 }
 
-/// The exports of a pre-instantiated component, by contract version.
+/// The exports of a pre-instantiated component, by contract version. `invoke` is called through
+/// its own index rather than the generated bindings, so that its result is lifted by
+/// [`bounded`]'s types: sizes checked before anything is copied.
 pub enum Exports {
-    V0_1(v0_1::PluginIndices),
+    V0_1 {
+        plugin: v0_1::PluginIndices,
+        invoke: ComponentExportIndex,
+    },
     V0_2 {
         plugin: v0_2::PluginIndices,
+        invoke: ComponentExportIndex,
         discovery: Option<v0_2::DiscoveryIndices>,
     },
 }
 
 impl Exports {
-    /// Finds the exports `contract` defines in `pre`; the optional `discovery` only when `discovers`
-    /// (the component exports it).
+    /// Finds the exports `contract` defines in `pre`, whose plugin interface is named for
+    /// `version`; the optional `discovery` only when `discovers` (the component exports it).
     pub fn new(
         contract: Contract,
+        version: &str,
         pre: &InstancePre<CallState>,
         discovers: bool,
     ) -> wasmtime::Result<Exports> {
+        let invoke = invoke_index(pre, version)?;
         Ok(match contract {
-            Contract::V0_1 => Exports::V0_1(v0_1::PluginIndices::new(pre)?),
+            Contract::V0_1 => Exports::V0_1 {
+                plugin: v0_1::PluginIndices::new(pre)?,
+                invoke,
+            },
             Contract::V0_2 => Exports::V0_2 {
                 plugin: v0_2::PluginIndices::new(pre)?,
+                invoke,
                 discovery: if discovers {
                     Some(v0_2::DiscoveryIndices::new(pre)?)
                 } else {
@@ -238,7 +254,7 @@ impl Exports {
         instance: &Instance,
     ) -> wasmtime::Result<Metadata> {
         Ok(match self {
-            Exports::V0_1(plugin) => {
+            Exports::V0_1 { plugin, .. } => {
                 let described = plugin.load(&mut *store, instance)?;
                 v0_1::metadata(described.call_metadata(&mut *store).await?)
             }
@@ -250,7 +266,8 @@ impl Exports {
     }
 
     /// Runs `activity`. A 0.1.0 plugin gets the call's context as its `context` record, built from
-    /// the data 0.2's `context` functions serve.
+    /// the data 0.2's `context` functions serve. An output over [`bounded::OUTPUT_BYTES`] fails
+    /// with [`bounded::TooLarge`] before it is copied.
     pub async fn invoke(
         &self,
         store: &mut Store<CallState>,
@@ -258,23 +275,25 @@ impl Exports {
         activity: &str,
         arguments: &str,
     ) -> wasmtime::Result<Result<String, PluginError>> {
-        Ok(match self {
-            Exports::V0_1(plugin) => {
-                let guest = plugin.load(&mut *store, instance)?;
+        let (returned,) = match self {
+            Exports::V0_1 { invoke, .. } => {
                 let context = v0_1::context(&store.data().context);
-                guest
-                    .call_invoke(&mut *store, activity, arguments, &context)
+                instance
+                    .get_typed_func::<(&str, &str, &v0_1::types::Context), bounded::Returned>(
+                        &mut *store,
+                        invoke,
+                    )?
+                    .call_async(&mut *store, (activity, arguments, &context))
                     .await?
-                    .map_err(PluginError::from)
             }
-            Exports::V0_2 { plugin, .. } => {
-                let guest = plugin.load(&mut *store, instance)?;
-                guest
-                    .call_invoke(&mut *store, activity, arguments)
+            Exports::V0_2 { invoke, .. } => {
+                instance
+                    .get_typed_func::<(&str, &str), bounded::Returned>(&mut *store, invoke)?
+                    .call_async(&mut *store, (activity, arguments))
                     .await?
-                    .map_err(PluginError::from)
             }
-        })
+        };
+        Ok(returned.map(|output| output.0).map_err(PluginError::from))
     }
 
     /// Calls `discover()`; `None` when the plugin does not export `discovery`.
@@ -298,6 +317,21 @@ impl Exports {
                 .map_err(PluginError::from),
         ))
     }
+}
+
+/// The index of `invoke` in the plugin interface the component exports as `version`.
+fn invoke_index(
+    pre: &InstancePre<CallState>,
+    version: &str,
+) -> wasmtime::Result<ComponentExportIndex> {
+    let component = pre.component();
+    let interface = format!("{PLUGIN_INTERFACE}@{version}");
+    let plugin = component
+        .get_export_index(None, interface.as_str())
+        .ok_or_else(|| wasmtime::format_err!("the component does not export `{interface}`"))?;
+    component
+        .get_export_index(Some(&plugin), "invoke")
+        .ok_or_else(|| wasmtime::format_err!("`{interface}` has no function `invoke`"))
 }
 
 #[cfg(test)]
