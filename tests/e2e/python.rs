@@ -193,13 +193,34 @@ fn chaosrt(scratch: &Scratch) -> Command {
     command
 }
 
-fn run(scratch: &Scratch, experiment: &Value) -> Outcome {
+/// Writes `experiment` to `scratch`'s run directory and runs it there with `command` (a chaosrt or
+/// a chaos command without its final `run experiment.json`).
+fn run_with(scratch: &Scratch, mut command: Command, experiment: &Value) -> Outcome {
     std::fs::write(
         scratch.run_dir().join("experiment.json"),
         serde_json::to_string_pretty(experiment).unwrap(),
     )
     .unwrap();
-    scratch.outcome(chaosrt(scratch).args(["run", "experiment.json"]))
+    scratch.outcome(
+        command
+            .current_dir(scratch.run_dir())
+            .args(["run", "experiment.json"]),
+    )
+}
+
+/// Runs `experiment` with the shared store's chaostoolkit-prometheus.
+fn run(scratch: &Scratch, experiment: &Value) -> Outcome {
+    run_with(scratch, chaosrt(scratch), experiment)
+}
+
+/// Runs `experiment` with `chaos run` and the natively installed extensions, in a scratch of its
+/// own (returned with the outcome: the journal is read from it).
+fn chaos_run(experiment: &Value) -> (Scratch, Outcome) {
+    let scratch = Scratch::new();
+    let mut chaos = Command::new(native_chaos());
+    chaos.arg("--no-version-check");
+    let outcome = run_with(&scratch, chaos, experiment);
+    (scratch, outcome)
 }
 
 fn probe(name: &str, func: &str, arguments: Value) -> Value {
@@ -320,7 +341,9 @@ fn query_answers_what_prometheus_own_api_answers() {
     let log = std::fs::read_to_string(scratch.run_dir().join("chaostoolkit.log")).unwrap();
     assert!(
         log.lines().any(|l| l.contains(" DEBUG] ")
-            && l.ends_with("[plugin chaostoolkit-prometheus] Querying with: {'query': 'prometheus_build_info'}")),
+            && l.ends_with(
+                "[plugin chaostoolkit-prometheus] Querying with: {'query': 'prometheus_build_info'}"
+            )),
         "{log}"
     );
 }
@@ -341,17 +364,7 @@ fn an_experiment_of_chaosprometheus_probes_ends_as_chaos_run_ends_it() {
         });
         let ours = Scratch::new();
         let chaosrt = run(&ours, &experiment);
-        let theirs = Scratch::new();
-        std::fs::write(
-            theirs.run_dir().join("experiment.json"),
-            experiment.to_string(),
-        )
-        .unwrap();
-        let chaos = theirs.outcome(
-            Command::new(native_chaos())
-                .current_dir(theirs.run_dir())
-                .args(["--no-version-check", "run", "experiment.json"]),
-        );
+        let (_theirs, chaos) = chaos_run(&experiment);
         assert_eq!(
             chaosrt.code, chaos.code,
             "chaosrt run:\n{}\nchaos run:\n{}",
@@ -531,18 +544,8 @@ fn chaostoolkit_wiremock_runs_unmodified_beside_chaos_run_and_reaches_only_its_g
                 "module": "chaoswm.actions", "func": "reset"}}]
         })
     };
-    let ours = run_in(&scratch, &experiment(wiremock.port));
-    let theirs = Scratch::new();
-    std::fs::write(
-        theirs.run_dir().join("experiment.json"),
-        experiment(wiremock.port).to_string(),
-    )
-    .unwrap();
-    let chaos = theirs.outcome(
-        Command::new(native_chaos())
-            .current_dir(theirs.run_dir())
-            .args(["--no-version-check", "run", "experiment.json"]),
-    );
+    let ours = run_with(&scratch, scratch.chaosrt(), &experiment(wiremock.port));
+    let (_theirs, chaos) = chaos_run(&experiment(wiremock.port));
     assert_eq!(chaos.code, 0, "chaos run:\n{}", chaos.stderr);
     assert_eq!(ours.code, 0, "chaosrt run:\n{}", ours.stderr);
     let (a, b) = (ours.journal(), chaos.journal());
@@ -568,7 +571,7 @@ fn chaostoolkit_wiremock_runs_unmodified_beside_chaos_run_and_reaches_only_its_g
         .unwrap()
         .parse()
         .unwrap();
-    let refused = run_in(&scratch, &experiment(port));
+    let refused = run_with(&scratch, scratch.chaosrt(), &experiment(port));
     let (_, run) = refused.completed_despite_failed_run(0);
     assert!(
         run["exception"].to_string().contains(&format!(
@@ -581,14 +584,4 @@ fn chaostoolkit_wiremock_runs_unmodified_beside_chaos_run_and_reaches_only_its_g
         1,
         "only the experiment's own http probe reached it"
     );
-}
-
-/// Writes `experiment` into `scratch`'s run directory and runs it with `scratch`'s own store.
-fn run_in(scratch: &Scratch, experiment: &Value) -> Outcome {
-    std::fs::write(
-        scratch.run_dir().join("experiment.json"),
-        serde_json::to_string_pretty(experiment).unwrap(),
-    )
-    .unwrap();
-    scratch.outcome(scratch.chaosrt().args(["run", "experiment.json"]))
 }
