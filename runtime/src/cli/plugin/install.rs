@@ -181,18 +181,18 @@ pub async fn install(
             .unwrap_or_default();
         eprintln!("  {}{grant}", c.in_words());
     }
-    if bundle.is_some() {
-        manifest.granted = super::python::granted(&args.grant)?;
+    // A Python bundle asks for nothing: what the operator names is all it gets.
+    let named = match &bundle {
+        Some(_) => Some(super::python::granted(&args.grant)?),
+        None if !args.grant.is_empty() => Some(narrowed(&args.grant, asked)?),
+        None => None,
+    };
+    if let Some(named) = named {
+        manifest.granted = named;
         eprintln!("Granted (--grant):");
         if manifest.granted.is_empty() {
             eprintln!("  nothing: it can reach no network");
         }
-        for c in &manifest.granted {
-            eprintln!("  {}", c.in_words());
-        }
-    } else if !args.grant.is_empty() {
-        manifest.granted = narrowed(&args.grant, asked)?;
-        eprintln!("Granted (--grant):");
         for c in &manifest.granted {
             eprintln!("  {}", c.in_words());
         }
