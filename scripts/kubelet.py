@@ -3,7 +3,9 @@
 
 There is no container runtime here, so this does what the API shows of a kubelet and nothing else:
 it registers Ready Nodes with room for many pods (`--node NAME`, or `--node NAME=TAINT_KEY` for a
-node that only pods tolerating TAINT_KEY:NoSchedule land on), marks every pod the scheduler binds to them Running
+node that only pods tolerating TAINT_KEY:NoSchedule land on), and plays as well any Node someone else
+registered with the label `chaosrt.dev/stand-in=true` (a test's node of its own); it marks every pod
+the scheduler binds to them Running
 and Ready (with container statuses), and removes a pod marked for deletion once its grace period has
 passed (as a kubelet does when the containers have stopped), with a grace-0 delete conditioned on the
 pod's uid so that a replacement of the same name is never touched.
@@ -29,6 +31,9 @@ import urllib.parse
 
 # How long one watch request lasts before it is renewed.
 WATCH_SECONDS = 60
+
+# The label of Nodes registered by others that this kubelet plays too.
+STAND_IN_LABEL = "chaosrt.dev/stand-in"
 
 
 def now():
@@ -116,6 +121,7 @@ class Kubelet:
         self.next_ip = 2
         self.ips = {}
         self.started = {}  # (namespace, name) -> when the pod was started
+        self.others = {}  # node name -> whether it carries STAND_IN_LABEL (nodes are never renamed)
 
     def register(self, name, taint):
         node = {
@@ -242,9 +248,21 @@ class Kubelet:
             elif code not in (404, 409):
                 log("removing %s/%s: %d %s" % (ns, name, code, str(resp)[:200]))
 
+    def plays(self, node):
+        """Whether pods bound to `node` are this kubelet's: its own nodes, and labelled ones."""
+        if node in self.nodes:
+            return True
+        if node not in self.others:
+            code, body = self.api.request("GET", "/api/v1/nodes/" + urllib.parse.quote(node))
+            if code != 200 or not isinstance(body, dict):
+                return False  # asked again with the pod's next event
+            self.others[node] = body.get("metadata", {}).get("labels", {}).get(STAND_IN_LABEL) == "true"
+        return self.others[node]
+
     def handle(self, pod):
         meta = pod["metadata"]
-        if pod.get("spec", {}).get("nodeName") not in self.nodes:
+        node = pod.get("spec", {}).get("nodeName")
+        if not node or not self.plays(node):
             return
         if meta.get("deletionTimestamp"):
             self.schedule_removal(pod)

@@ -83,7 +83,8 @@ pub enum Capability {
     Kubernetes {
         /// Namespaces, e.g. `default`; the empty string matches cluster-scoped resources.
         namespaces: Vec<String>,
-        /// `plural[.group]`, e.g. `pods`, `deployments.apps`, `pods/log`.
+        /// `plural[.group]`, e.g. `pods`, `deployments.apps`, `pods/log`; `*.*` is every custom
+        /// resource (not Kubernetes' own groups).
         resources: Vec<String>,
         /// `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection`.
         verbs: Vec<String>,

@@ -23,8 +23,10 @@ fn plugin_list_shows_builtins_with_version_activities_and_grants() {
         "    filesystem: the run's working directory (read-write)",
         "kubernetes 0.1.0 (built-in)",
         "    terminate_pods (action) (label_selector?: string, name_pattern?: string, all?: boolean",
-        "    kubernetes: namespaces * (all); resources pods, pods/eviction, pods/log, deployments.apps, services, nodes, \
-         namespaces, networkpolicies.networking.k8s.io; verbs get, list, create, patch, delete",
+        "    kubernetes: namespaces * (all); resources pods, pods/eviction, pods/log, deployments.apps, \
+         replicasets.apps, statefulsets.apps, daemonsets.apps, services, nodes, namespaces, \
+         networkpolicies.networking.k8s.io, *.* (custom resources); verbs get, list, watch, create, update, \
+         patch, delete",
     ] {
         assert!(text.contains(needle), "{needle:?} not in:\n{text}");
     }
@@ -60,7 +62,7 @@ fn validate_reports_every_error_with_its_pointer_and_exits_1() {
         "/description: experiment requires a description",
         "/steady-state-hypothesis/probes/0: hypothesis probe must have a tolerance entry",
         "/method/0/provider/func: the python function 'chaosaws.ec2.actions.stop_instances' has no chaosrt plugin",
-        "/method/1/provider/func: chaosrt's kubernetes plugin does not offer chaostoolkit-kubernetes' 'chaosk8s.pod.actions.exec_in_pods'; it serves chaosk8s.pod.actions.terminate_pods, ",
+        "/method/1/provider/func: chaosrt's kubernetes plugin does not offer chaostoolkit-kubernetes' 'chaosk8s.pod.actions.exec_in_pods': it runs a command in containers, and chaosrt never proxies `exec` into a cluster (docs/kubernetes.md lists what it serves)",
     ] {
         assert!(
             outcome.stderr.contains(needle),

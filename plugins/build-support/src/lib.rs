@@ -147,7 +147,8 @@ pub fn build_guest_suite(prefix: &str) {
         .map(|dir| {
             let (package, description) = workspace.package_in(dir).unwrap_or_else(|| {
                 panic!(
-                    "{} holds a guest crate that is not a workspace member; add it to `members` in                      the workspace Cargo.toml",
+                    "{} holds a guest crate that is not a workspace member; add it to `members` in \
+                     the workspace Cargo.toml",
                     dir.display()
                 )
             });

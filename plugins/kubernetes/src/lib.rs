@@ -10,11 +10,12 @@
 //! the grace period the API server applied.
 
 mod api;
-mod deployments;
+mod crd;
 mod networking;
 mod nodes;
 mod pods;
 mod select;
+mod workloads;
 
 use chaosrt_sdk::serde_json::{Map, Value};
 use chaosrt_sdk::{Capability, Error, Target};
@@ -133,6 +134,96 @@ fn kill_of(
         dry_run,
         min_ready,
     }
+}
+
+/// Delete pods by name pattern and/or label (chaosk8s' deprecated delete_pods): terminate_pods with
+/// `name_pattern` = `name`, so one pod by default. Returns the names of the pods deleted.
+#[chaosrt_sdk::action(deny_unknown_arguments)]
+fn delete_pods(
+    /// A regular expression searched in each pod's name.
+    name: Option<String>,
+    /// The namespace.
+    #[default("default")]
+    ns: String,
+    /// A Kubernetes label selector.
+    label_selector: Option<String>,
+) -> Result<Vec<String>, Error> {
+    first_pods(label_selector, name, ns)
+}
+
+/// chaosk8s' terminate_pods with its defaults: the first pod (in the API's order) that matches.
+fn first_pods(
+    label_selector: Option<String>,
+    name_pattern: Option<String>,
+    ns: String,
+) -> Result<Vec<String>, Error> {
+    let selection = Selection::new("fixed", 1, false, false, "alphabetic")?;
+    let kill = kill_of(label_selector, name_pattern, selection, -1, ns, false, None);
+    Ok(kill.run()?.into_iter().map(|k| k.name).collect())
+}
+
+/// Delete the deployment and the replica set named `name`, then a pod whose name contains `name`
+/// among those `label_selector` selects (chaosk8s' deprecated kill_microservice). As in chaosk8s
+/// 0.39, `{name}` in the selector is not replaced: the default selector `name in ({name})` is one the
+/// API server refuses, which fails the action after the deployment is deleted.
+#[chaosrt_sdk::action(deny_unknown_arguments)]
+fn kill_microservice(
+    /// The deployment, replica set and pod name.
+    name: String,
+    /// The namespace.
+    #[default("default")]
+    ns: String,
+    /// The pods' label selector, sent as written.
+    #[default("name in ({name})")]
+    label_selector: String,
+) -> Result<(), Error> {
+    workloads::DEPLOYMENTS.delete(Some(&name), &ns, Some(&label_selector))?;
+    workloads::delete_each(
+        "apps",
+        workloads::REPLICASETS,
+        Some(&name),
+        &ns,
+        Some(&label_selector),
+    )?;
+    first_pods(Some(label_selector), Some(name), ns)?;
+    Ok(())
+}
+
+/// Delete the service `name` (chaosk8s' delete_service).
+#[chaosrt_sdk::action(deny_unknown_arguments)]
+fn delete_service(
+    /// The service.
+    name: String,
+    /// The namespace.
+    #[default("default")]
+    ns: String,
+) -> Result<(), Error> {
+    chaosrt_sdk::kubernetes::Request::delete("", "v1", "services", &name)
+        .namespace(&ns)
+        .body(chaosrt_sdk::serde_json::json!({}))
+        .send()?
+        .ok()?;
+    Ok(())
+}
+
+/// Whether `pattern` is found in the logs of every container (or, without `all_containers`, of
+/// one) in `value`, the output of read_pod_logs (chaosk8s' should_be_found_in_logs, a tolerance).
+#[chaosrt_sdk::probe(deny_unknown_arguments)]
+fn should_be_found_in_logs(
+    /// A regular expression searched in each container's logs.
+    pattern: String,
+    /// Every container must match, not only one.
+    #[default(true)]
+    all_containers: bool,
+    /// `{container or pod: logs}`, as read_pod_logs returns them.
+    value: Option<Map<String, Value>>,
+) -> Result<bool, Error> {
+    pods::found_in_logs(
+        &pattern,
+        all_containers,
+        value.unwrap_or_default(),
+        chaosrt_sdk::log::debug,
+    )
 }
 
 /// Whether every pod matching `label_selector` in `ns` is in `phase` (chaosk8s' pods_in_phase). No
@@ -305,7 +396,7 @@ fn deployment_available_and_healthy(
     #[default(true)]
     raise_on_unavailable: bool,
 ) -> Result<bool, Error> {
-    deployments::available(
+    workloads::deployment_available(
         &name,
         &ns,
         label_selector.as_deref(),
@@ -329,68 +420,12 @@ fn deployment_partially_available(
     #[default(true)]
     raise_on_not_partially_available: bool,
 ) -> Result<bool, Error> {
-    deployments::available(
+    workloads::deployment_available(
         &name,
         &ns,
         label_selector.as_deref(),
         false,
         raise_on_not_partially_available,
-    )
-}
-
-/// Wait up to `timeout` seconds for every replica of the deployment `name` to be ready (chaosk8s'
-/// deployment_fully_available).
-#[chaosrt_sdk::probe(deny_unknown_arguments)]
-fn deployment_fully_available(
-    /// The deployment.
-    name: String,
-    /// The namespace.
-    #[default("default")]
-    ns: String,
-    /// A label selector the deployment must also match (`{name}` replaced by `name`).
-    label_selector: Option<String>,
-    /// Seconds to wait.
-    #[default(30)]
-    timeout: u64,
-    /// Fail rather than return false.
-    #[default(true)]
-    raise_on_not_fully_available: bool,
-) -> Result<bool, Error> {
-    deployments::readiness_reaches(
-        &name,
-        &ns,
-        label_selector.as_deref(),
-        timeout,
-        true,
-        raise_on_not_fully_available,
-    )
-}
-
-/// Wait up to `timeout` seconds for the deployment `name` to have fewer ready replicas than it
-/// wants (chaosk8s' deployment_not_fully_available).
-#[chaosrt_sdk::probe(deny_unknown_arguments)]
-fn deployment_not_fully_available(
-    /// The deployment.
-    name: String,
-    /// The namespace.
-    #[default("default")]
-    ns: String,
-    /// A label selector the deployment must also match (`{name}` replaced by `name`).
-    label_selector: Option<String>,
-    /// Seconds to wait.
-    #[default(30)]
-    timeout: u64,
-    /// Fail rather than return false.
-    #[default(true)]
-    raise_on_fully_available: bool,
-) -> Result<bool, Error> {
-    deployments::readiness_reaches(
-        &name,
-        &ns,
-        label_selector.as_deref(),
-        timeout,
-        false,
-        raise_on_fully_available,
     )
 }
 
@@ -442,7 +477,7 @@ fn scale_deployment(
     #[default("default")]
     ns: String,
 ) -> Result<(), Error> {
-    deployments::scale(&name, replicas, &ns)
+    workloads::DEPLOYMENTS.scale(&name, replicas, &ns)
 }
 
 /// Restart the pods of the deployment `name`, as `kubectl rollout restart` (chaosk8s'
@@ -455,22 +490,7 @@ fn rollout_deployment(
     #[default("default")]
     ns: String,
 ) -> Result<(), Error> {
-    deployments::rollout(&name, &ns, &now_rfc3339())
-}
-
-/// Delete the deployment `name`, or those matching `label_selector`, or every deployment of `ns`
-/// (chaosk8s' delete_deployment).
-#[chaosrt_sdk::action(deny_unknown_arguments)]
-fn delete_deployment(
-    /// The deployment.
-    name: Option<String>,
-    /// The namespace.
-    #[default("default")]
-    ns: String,
-    /// A label selector, when there is no `name`.
-    label_selector: Option<String>,
-) -> Result<(), Error> {
-    deployments::delete(name.as_deref(), &ns, label_selector.as_deref())
+    workloads::rollout(&name, &ns, &now_rfc3339())
 }
 
 /// Mark the nodes matching `name` and/or `label_selector` unschedulable (chaosk8s' cordon_node).
@@ -482,7 +502,12 @@ fn cordon_node(
     /// A node label selector.
     label_selector: Option<String>,
 ) -> Result<Vec<String>, Error> {
-    nodes::set_unschedulable(name.as_deref(), label_selector.as_deref(), true)
+    let nodes = nodes::Nodes {
+        name,
+        label_selector,
+        ..Default::default()
+    };
+    nodes::set_unschedulable(&nodes, true)
 }
 
 /// Mark the nodes matching `name` and/or `label_selector` schedulable again (chaosk8s'
@@ -494,12 +519,19 @@ fn uncordon_node(
     /// A node label selector.
     label_selector: Option<String>,
 ) -> Result<Vec<String>, Error> {
-    nodes::set_unschedulable(name.as_deref(), label_selector.as_deref(), false)
+    let nodes = nodes::Nodes {
+        name,
+        label_selector,
+        ..Default::default()
+    };
+    nodes::set_unschedulable(&nodes, false)
 }
 
-/// Cordon the nodes matching `name` and/or `label_selector` and evict their pods, as `kubectl drain
+/// Cordon the nodes matching `name` and/or `label_selector` (and running a pod `pod_label_selector`
+/// selects in `pod_namespace`; `count` of them at random) and evict their pods, as `kubectl drain
 /// --ignore-daemonsets` (chaosk8s' drain_nodes); waits up to `timeout` seconds for the pods to go.
 /// Returns the names of the drained nodes.
+#[allow(clippy::too_many_arguments)]
 #[chaosrt_sdk::action(deny_unknown_arguments)]
 fn drain_nodes(
     /// The node.
@@ -512,13 +544,21 @@ fn drain_nodes(
     /// Seconds to wait for the evicted pods to be gone.
     #[default(120)]
     timeout: u64,
+    /// Drain this many of the nodes found, drawn at random (a node may be drawn twice).
+    count: Option<u64>,
+    /// Only nodes running a pod this label selector selects (with `pod_namespace`).
+    pod_label_selector: Option<String>,
+    /// The namespace of those pods.
+    pod_namespace: Option<String>,
 ) -> Result<Vec<String>, Error> {
-    nodes::drain(
-        name.as_deref(),
-        label_selector.as_deref(),
-        delete_pods_with_local_storage,
-        timeout,
-    )
+    let nodes = nodes::Nodes {
+        name,
+        label_selector,
+        count,
+        pod_label_selector,
+        pod_namespace,
+    };
+    nodes::drain(&nodes, delete_pods_with_local_storage, timeout)
 }
 
 /// Create the NetworkPolicy `spec` in `ns` (chaosk8s' create_network_policy; `spec_path` is not
@@ -656,26 +696,36 @@ fn discover() -> Result<Vec<Target>, Error> {
 }
 
 /// What the plugin may ask the host for: the resources and verbs its activities use, in every
-/// namespace of the cluster the host's credentials reach.
+/// namespace of the cluster the host's credentials reach. `*.*` is every custom resource (the crd
+/// activities name theirs in their arguments), never one of Kubernetes' own groups.
 const RESOURCES: &[&str] = &[
     "pods",
     "pods/eviction",
     "pods/log",
     "deployments.apps",
+    "replicasets.apps",
+    "statefulsets.apps",
+    "daemonsets.apps",
     "services",
     "nodes",
     "namespaces",
     "networkpolicies.networking.k8s.io",
+    "*.*",
 ];
-const VERBS: &[&str] = &["get", "list", "create", "patch", "delete"];
+const VERBS: &[&str] = &[
+    "get", "list", "watch", "create", "update", "patch", "delete",
+];
 
 chaosrt_sdk::plugin! {
     name: "kubernetes",
-    description: "Kubernetes pods, deployments and nodes, as chaostoolkit-kubernetes' activities.",
+    description: "Kubernetes pods, workloads, nodes, network policies and custom objects, as \
+                  chaostoolkit-kubernetes' activities.",
     capabilities: [Capability::kubernetes(&["*"], RESOURCES, VERBS)],
     activities: [
         terminate_pods,
         kill_pods,
+        delete_pods,
+        kill_microservice,
         pods_in_phase,
         pods_not_in_phase,
         count_pods,
@@ -683,15 +733,27 @@ chaosrt_sdk::plugin! {
         pods_in_conditions,
         pod_is_not_available,
         read_pod_logs,
+        should_be_found_in_logs,
         all_pods_healthy,
         deployment_available_and_healthy,
         deployment_partially_available,
-        deployment_fully_available,
-        deployment_not_fully_available,
+        workloads::deployment_fully_available,
+        workloads::deployment_not_fully_available,
         service_is_initialized,
+        delete_service,
         scale_deployment,
         rollout_deployment,
-        delete_deployment,
+        workloads::delete_deployment,
+        workloads::statefulset_fully_available,
+        workloads::statefulset_not_fully_available,
+        workloads::scale_statefulset,
+        workloads::remove_statefulset,
+        workloads::delete_daemon_set,
+        workloads::update_daemon_set,
+        workloads::daemon_set_available_and_healthy,
+        workloads::daemon_set_partially_available,
+        workloads::daemon_set_fully_available,
+        workloads::daemon_set_not_fully_available,
         cordon_node,
         uncordon_node,
         drain_nodes,
@@ -703,6 +765,18 @@ chaosrt_sdk::plugin! {
         remove_deny_all_egress,
         allow_dns_access,
         remove_allow_dns_access,
+        crd::create_custom_object,
+        crd::create_cluster_custom_object,
+        crd::delete_custom_object,
+        crd::delete_cluster_custom_object,
+        crd::patch_custom_object,
+        crd::patch_cluster_custom_object,
+        crd::replace_custom_object,
+        crd::replace_cluster_custom_object,
+        crd::get_custom_object,
+        crd::get_cluster_custom_object,
+        crd::list_custom_objects,
+        crd::list_cluster_custom_objects,
     ],
     discover: discover,
 }

@@ -7,26 +7,76 @@ use chaosrt_sdk::kubernetes::Request;
 use chaosrt_sdk::serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-/// chaosk8s' `_select_nodes` without `count`: by name and/or label; none found fails.
-fn select(name: Option<&str>, label_selector: Option<&str>) -> Result<Vec<Value>, Error> {
-    let by_name = name
-        .filter(|n| !n.is_empty())
-        .map(|n| format!("metadata.name={n}"));
-    let nodes = api::list("", "v1", "nodes", None, label_selector, by_name.as_deref())?;
-    if nodes.is_empty() {
-        return Err(Error::failed("failed to find a node that matches selector"));
+/// Which nodes an activity acts on, as chaosk8s' `_select_nodes` picks them.
+#[derive(Debug, Clone, Default)]
+pub struct Nodes {
+    pub name: Option<String>,
+    pub label_selector: Option<String>,
+    /// `count` nodes drawn at random, with replacement (Python's `random.choices`).
+    pub count: Option<u64>,
+    /// Only nodes running a pod that this selector selects in `pod_namespace` (both needed).
+    pub pod_label_selector: Option<String>,
+    pub pod_namespace: Option<String>,
+}
+
+impl Nodes {
+    /// By name and/or label, then by the pods they run, then `count` at random; none found fails.
+    fn select(&self) -> Result<Vec<Value>, Error> {
+        let by_name = self
+            .name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("metadata.name={n}"));
+        let listed = api::list(
+            "",
+            "v1",
+            "nodes",
+            None,
+            self.label_selector.as_deref(),
+            by_name.as_deref(),
+        )?;
+        let nodes = match (
+            self.pod_label_selector.as_deref().filter(|s| !s.is_empty()),
+            self.pod_namespace.as_deref().filter(|s| !s.is_empty()),
+        ) {
+            (Some(selector), Some(ns)) => {
+                let pods = api::pods(ns, Some(selector))?;
+                // One entry per (node, pod) pair, as chaosk8s appends them.
+                let mut running = Vec::new();
+                for node in &listed {
+                    for pod in &pods {
+                        if pod["spec"]["nodeName"].as_str() == Some(api::name(node)) {
+                            running.push(node.clone());
+                        }
+                    }
+                }
+                running
+            }
+            _ => listed,
+        };
+        if nodes.is_empty() {
+            return Err(Error::failed("failed to find a node that matches selector"));
+        }
+        Ok(match self.count {
+            Some(k) => (0..k)
+                .map(|_| nodes[crate::pods::random_below(nodes.len())].clone())
+                .collect(),
+            None => nodes,
+        })
     }
-    Ok(nodes)
+}
+
+fn by_name(name: &str) -> Nodes {
+    Nodes {
+        name: Some(name.to_string()),
+        ..Nodes::default()
+    }
 }
 
 /// `cordon_node` (`unschedulable`) and `uncordon_node` (`!unschedulable`): the names patched.
-pub fn set_unschedulable(
-    name: Option<&str>,
-    label_selector: Option<&str>,
-    unschedulable: bool,
-) -> Result<Vec<String>, Error> {
+pub fn set_unschedulable(nodes: &Nodes, unschedulable: bool) -> Result<Vec<String>, Error> {
     let mut done = Vec::new();
-    for n in select(name, label_selector)? {
+    for n in nodes.select()? {
         let node = api::name(&n).to_string();
         let response = Request::patch(
             "",
@@ -57,14 +107,13 @@ pub fn set_unschedulable(
 /// `delete_pods_with_local_storage`, unmanaged pods fail the drain), then waits up to `timeout`
 /// seconds for the evicted pods to be gone. Returns the names of the drained nodes.
 pub fn drain(
-    name: Option<&str>,
-    label_selector: Option<&str>,
+    nodes: &Nodes,
     delete_pods_with_local_storage: bool,
     timeout: u64,
 ) -> Result<Vec<String>, Error> {
-    let nodes = select(name, label_selector)?;
+    let nodes = nodes.select()?;
     for n in &nodes {
-        set_unschedulable(Some(api::name(n)), None, true)?;
+        set_unschedulable(&by_name(api::name(n)), true)?;
     }
     let mut drained = Vec::new();
     for n in &nodes {
@@ -180,8 +229,8 @@ fn wait_gone(pods: &[(String, String, String)], timeout: u64) -> Result<(), Erro
         if Instant::now() > until {
             let names: Vec<&str> = left.iter().map(|p| p.1.as_str()).collect();
             return Err(Error::failed(format!(
-                "Draining nodes did not completed within {timeout}s: {} still running",
-                names.join(", ")
+                "Draining nodes did not completed within {timeout}s. Remaining pods are:\n{}",
+                names.join("\n")
             )));
         }
         std::thread::sleep(Duration::from_millis(250));

@@ -104,14 +104,19 @@ impl Kill {
         // A pod the server removed at once comes back without a future deletion: either no
         // deletionTimestamp (a Status) or a grace period of 0.
         let removed = answered["metadata"]["deletionTimestamp"].is_null() || grace == Some(0);
-        let verb = if self.dry_run { "would kill" } else { "killed" };
-        chaosrt_sdk::log::info(&format!(
-            "{verb} pod {}/{name} (uid {uid}, grace period {})",
+        let said = format!(
+            "pod {}/{name} (uid {uid}, grace period {})",
             self.ns,
             grace
                 .map(|g| format!("{g} s"))
                 .unwrap_or_else(|| "default".into())
-        ));
+        );
+        // chaosk8s says nothing of a kill but at debug level; a dry run is chaosrt's own.
+        if self.dry_run {
+            chaosrt_sdk::log::info(&format!("would kill {said}"));
+        } else {
+            chaosrt_sdk::log::debug(&format!("killed {said}"));
+        }
         Ok(Killed {
             name,
             uid,
@@ -123,7 +128,7 @@ impl Kill {
 }
 
 /// A random number in `0..n`, from the sandbox's `wasi:random` (std's hasher keys come from it).
-fn random_below(n: usize) -> usize {
+pub fn random_below(n: usize) -> usize {
     use std::hash::{BuildHasher, Hasher};
     if n <= 1 {
         return 0;
@@ -286,6 +291,43 @@ pub fn logs(
     Ok(logs)
 }
 
+/// chaosk8s' `should_be_found_in_logs`: the first match of `pattern` in each entry of `logs`, each
+/// told to `debug`.
+pub fn found_in_logs(
+    pattern: &str,
+    all_containers: bool,
+    logs: Map<String, Value>,
+    debug: impl Fn(&str),
+) -> Result<bool, Error> {
+    if logs.is_empty() {
+        return Err(Error::failed("no logs to search from"));
+    }
+    let re = regex::Regex::new(pattern).map_err(|e| {
+        Error::failed(format!(
+            "pattern '{pattern}' is not a regular expression chaosrt can search with: {e}"
+        ))
+    })?;
+    let mut matched = 0;
+    for (container, text) in &logs {
+        match re.find(text.as_str().unwrap_or("")) {
+            Some(m) => {
+                debug(&format!(
+                    "Container '{container}' matched at position ({}, {})",
+                    m.start(),
+                    m.end()
+                ));
+                matched += 1;
+            }
+            None => debug(&format!("Container '{container}' did not match")),
+        }
+    }
+    Ok(if all_containers {
+        matched == logs.len()
+    } else {
+        matched > 0
+    })
+}
+
 /// `last` as chaosk8s reads it with dateparser, for the relative forms experiments write: `60s`,
 /// `10 minutes`, `2 hours`, `1 day` (a number and a unit, with or without `ago`).
 pub fn seconds_in(last: &str) -> Result<u64, Error> {
@@ -318,6 +360,34 @@ pub fn seconds_in(last: &str) -> Result<u64, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logs_are_searched_in_every_container_or_in_one() {
+        let logs = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                .collect::<Map<String, Value>>()
+        };
+        let quiet = |_: &str| {};
+        let both = logs(&[("a", "x started\n"), ("b", "y started\n")]);
+        let one = logs(&[("a", "x started\n"), ("b", "y crashed\n")]);
+        assert_eq!(found_in_logs("start(ed)?", true, both, quiet), Ok(true));
+        assert_eq!(
+            found_in_logs("started", true, one.clone(), quiet),
+            Ok(false)
+        );
+        assert_eq!(
+            found_in_logs("started", false, one.clone(), quiet),
+            Ok(true)
+        );
+        assert_eq!(found_in_logs("nothing", false, one, quiet), Ok(false));
+        assert_eq!(
+            found_in_logs("x", true, Map::new(), quiet),
+            Err(Error::failed("no logs to search from"))
+        );
+        assert!(found_in_logs("(?<=x)y", true, logs(&[("a", "xy")]), quiet).is_err());
+    }
 
     #[test]
     fn last_is_read_in_the_forms_experiments_write() {

@@ -928,17 +928,26 @@ impl Checker<'_> {
         }
         let Some(alias) = aliases::find(&module, &func) else {
             if module == "chaosk8s" || module.starts_with("chaosk8s.") {
-                let served: Vec<String> = ALIASES
-                    .iter()
-                    .filter(|a| a.module.starts_with("chaosk8s"))
-                    .map(|a| format!("{}.{}", a.module, a.func))
-                    .collect();
+                let why = match aliases::unserved(&module, &func) {
+                    Some(why) => why.to_string(),
+                    None => {
+                        let served: Vec<&str> = ALIASES
+                            .iter()
+                            .filter(|a| a.module == module)
+                            .map(|a| a.func)
+                            .collect();
+                        if served.is_empty() {
+                            format!("chaosrt serves nothing of {module}")
+                        } else {
+                            format!("of {module} it serves {}", served.join(", "))
+                        }
+                    }
+                };
                 self.error(
                     &format!("{at}/func"),
                     format!(
                         "chaosrt's kubernetes plugin does not offer chaostoolkit-kubernetes' \
-                         '{module}.{func}'; it serves {}",
-                        served.join(", ")
+                         '{module}.{func}': {why} (docs/kubernetes.md lists what it serves)"
                     ),
                 );
                 return None;

@@ -6,7 +6,7 @@ use crate::experiment::{
     Activity, ActivityKind, CallForm, PluginCall, ProcessCall, Provider, Returns, find_alias,
     process_argv, substitute, substitute_shell, substitute_trusted, tainted,
 };
-use crate::host::{Call, Capability, Context, Grants, Limits};
+use crate::host::{Call, CallError, Capability, Context, Grants, Limits};
 use crate::journal::{Run as Record, RunStatus, iso};
 use chrono::Utc;
 use serde_json::{Map, Value};
@@ -329,7 +329,7 @@ impl Runtime {
         &self,
         activity: &Activity,
         call: &PluginCall,
-        arguments: Map<String, Value>,
+        mut arguments: Map<String, Value>,
         run: &Run<'_>,
     ) -> Result<Value, String> {
         let alias = match &call.form {
@@ -344,6 +344,21 @@ impl Runtime {
                 "TypeError: {}() got an unexpected keyword argument '{extra}'",
                 alias.func
             ));
+        }
+        if let Some(alias) = alias {
+            if let Some(successor) = alias.deprecated {
+                // The warning the Python function logs.
+                self.console.warning(&format!(
+                    "{} function is DEPRECATED and will be removed in the next releases, please \
+                     use {successor} instead",
+                    alias.func
+                ));
+            }
+            for (name, value) in alias.defaults {
+                arguments
+                    .entry(*name)
+                    .or_insert_with(|| Value::String(value.to_string()));
+            }
         }
         let returned = alias.and_then(|a| match a.returns {
             Returns::Output => None,
@@ -363,6 +378,14 @@ impl Runtime {
         };
         if let Some(t) = min_timeout(activity.timeout, provider_timeout) {
             limits.timeout = seconds(t.max(0.001));
+        } else if let Some((argument, default)) = alias.and_then(|a| a.waits) {
+            // A Python function that waits has no limit in Chaos Toolkit: let the call take as long
+            // as the function may wait, and a margin for the requests around the wait.
+            let wait = arguments
+                .get(argument)
+                .and_then(Value::as_f64)
+                .unwrap_or(default as f64);
+            limits.timeout = limits.timeout.max(seconds(wait + WAIT_MARGIN));
         }
         let mut grants = self
             .call_grants(activity, call, &arguments, &loaded.granted, run)
@@ -402,7 +425,15 @@ impl Runtime {
             .host
             .invoke(&loaded.plugin, invocation, log)
             .await
-            .map_err(|e| loaded.failure(e))?;
+            .map_err(|e| match (e, alias.and_then(|a| a.raises)) {
+                // What Chaos Toolkit's python provider makes of the exception the function raises.
+                (CallError::Failed { message }, Some(raised)) => {
+                    loaded.failure(CallError::Failed {
+                        message: format!("{raised}: {message}"),
+                    })
+                }
+                (e, _) => loaded.failure(e),
+            })?;
         let output = serde_json::from_str(&output)
             .map_err(|e| format!("plugin '{}' returned bad JSON: {e}", call.plugin))?;
         Ok(returned.unwrap_or(output))
@@ -436,6 +467,9 @@ fn process_arguments(call: &ProcessCall, run: &Run<'_>) -> Result<(Value, bool),
         Ok((arguments, trusted))
     })
 }
+
+/// Seconds a call may take beyond the wait a Python function's argument allows (its requests).
+const WAIT_MARGIN: f64 = 30.0;
 
 /// Seconds the host waits past an http provider's timeout before it stops the plugin itself.
 const HTTP_TIMEOUT_GRACE: f64 = 1.0;

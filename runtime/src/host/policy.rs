@@ -292,6 +292,7 @@ pub fn kubernetes_scope(namespaces: &[String], resources: &[String], verbs: &[St
             .map(|item| match item.as_str() {
                 "" => "(cluster-scoped)".to_string(),
                 "*" => "* (all)".to_string(),
+                "*.*" => "*.* (custom resources)".to_string(),
                 item => crate::escape::escape(item).into_owned(),
             })
             .collect();

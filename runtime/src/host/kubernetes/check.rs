@@ -17,7 +17,29 @@ pub struct KubeGrant {
 impl KubeGrant {
     fn allows(&self, namespace: &str, resource: &str, verb: &str) -> bool {
         let has = |list: &[String], value: &str| list.iter().any(|g| g == "*" || g == value);
-        has(&self.namespaces, namespace) && has(&self.resources, resource) && has(&self.verbs, verb)
+        let custom = || is_custom(resource) && self.resources.iter().any(|g| g == CUSTOM_RESOURCES);
+        has(&self.namespaces, namespace)
+            && (has(&self.resources, resource) || custom())
+            && has(&self.verbs, verb)
+    }
+}
+
+/// In a grant's resources, every custom resource: a resource (not a subresource) of an API group
+/// whose name has a dot, as a CustomResourceDefinition's must, and that is not one of Kubernetes'
+/// own (`*.k8s.io`, `*.kubernetes.io`). Secrets, RBAC, pods and the other built-in resources are
+/// never custom.
+pub const CUSTOM_RESOURCES: &str = "*.*";
+
+/// Whether `plural.group` names a custom resource (see [`CUSTOM_RESOURCES`]).
+fn is_custom(resource: &str) -> bool {
+    let own = |group: &str| {
+        ["k8s.io", "kubernetes.io"]
+            .iter()
+            .any(|suffix| group == *suffix || group.ends_with(&format!(".{suffix}")))
+    };
+    match resource.split_once('.') {
+        Some((_, group)) => !resource.contains('/') && group.contains('.') && !own(group),
+        None => false,
     }
 }
 
@@ -32,6 +54,8 @@ pub struct Checked {
     pub content_type: &'static str,
     /// Safe to send again after a 503 or a refused connection (reads).
     pub repeatable: bool,
+    /// For a watch, the `timeoutSeconds` the plugin asked for; the host caps it to the time left.
+    pub watch_seconds: Option<u64>,
     /// `list pods in namespace shop`: for messages.
     pub what: String,
 }
@@ -80,6 +104,7 @@ const QUERY_KEYS: &[&str] = &[
     "tailLines",
     "timestamps",
     "limitBytes",
+    "timeoutSeconds",
 ];
 
 /// Checks `request` against `grants` (any one grant must cover it whole) and its parts for shape.
@@ -208,6 +233,7 @@ pub fn check(plugin: &str, grants: &[KubeGrant], request: &Request) -> Result<Ch
     if verb == "watch" {
         query.append_pair("watch", "1");
     }
+    let mut watch_seconds = None;
     if let Some(s) = &request.label_selector {
         query.append_pair("labelSelector", s);
     }
@@ -225,6 +251,20 @@ pub fn check(plugin: &str, grants: &[KubeGrant], request: &Request) -> Result<Ch
         }
         if key == "follow" && value != "false" {
             return invalid("a request cannot outlive its call: no `follow`".into());
+        }
+        if key == "timeoutSeconds" {
+            // The host adds it to every watch, within the call's deadline (super::once).
+            watch_seconds = match value.parse::<u64>() {
+                Ok(s) if verb == "watch" && s > 0 => Some(s),
+                _ => {
+                    return invalid(format!(
+                        "`timeoutSeconds` is for `watch` only, a whole number of seconds above 0, \
+                         not {:?} on `{verb}`",
+                        escape(&crate::escape::clip(value, 64))
+                    ));
+                }
+            };
+            continue;
         }
         query.append_pair(key, value);
     }
@@ -268,6 +308,7 @@ pub fn check(plugin: &str, grants: &[KubeGrant], request: &Request) -> Result<Ch
         body: request.body.clone(),
         content_type,
         repeatable: matches!(verb, "get" | "list" | "watch"),
+        watch_seconds,
         what,
     })
 }
@@ -412,6 +453,34 @@ mod tests {
         assert!(check("k", &g, &request("list", "pods", Some("default"), None)).is_ok());
         let nodes = [grant(&[""], &["nodes"], &["get"])];
         assert!(check("k", &nodes, &request("get", "nodes", None, Some("n1"))).is_ok());
+    }
+
+    #[test]
+    fn star_dot_star_grants_custom_resources_and_none_of_kubernetes_own() {
+        let g = [grant(&["shop"], &["*.*"], &["create"])];
+        let ask = |group: &str, resource: &str, sub: Option<&str>| {
+            let mut r = request("create", resource, Some("shop"), sub.map(|_| "x"));
+            r.group = group.into();
+            r.subresource = sub.map(String::from);
+            check("k", &g, &r)
+        };
+        assert!(ask("chaos-mesh.org", "podchaos", None).is_ok());
+        assert!(ask("cluster.x-k8s.io", "machines", None).is_ok());
+        for (group, resource, sub) in [
+            ("", "secrets", None),
+            ("", "pods", None),
+            ("apps", "deployments", None),
+            ("rbac.authorization.k8s.io", "roles", None),
+            ("networking.k8s.io", "networkpolicies", None),
+            ("metrics.k8s.io", "pods", None),
+            ("example.kubernetes.io", "things", None),
+            ("chaos-mesh.org", "podchaos", Some("status")),
+        ] {
+            assert!(
+                matches!(ask(group, resource, sub), Err(Error::Denied(_))),
+                "{resource}.{group}"
+            );
+        }
     }
 
     #[test]

@@ -139,9 +139,14 @@ async fn once(
 ) -> Result<(Response, Option<Duration>), Failure> {
     use http_body_util::BodyExt;
     let mut path = checked.path_and_query.clone();
-    if checked.verb == "watch" {
+    let watch = checked.verb == "watch";
+    if watch {
         // The server ends a watch at `timeoutSeconds`: make that fall inside this request's limit.
-        let seconds = limit.as_secs().saturating_sub(1).max(1);
+        let seconds = limit
+            .as_secs()
+            .saturating_sub(1)
+            .max(1)
+            .min(checked.watch_seconds.unwrap_or(u64::MAX));
         path.push_str(&format!("&timeoutSeconds={seconds}"));
     }
     let mut builder = http::Request::builder()
@@ -174,25 +179,41 @@ async fn once(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    let body = http_body_util::Limited::new(response.into_body(), RESPONSE_BYTES)
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.is::<http_body_util::LengthLimitError>() {
-                Failure::Other(format!(
-                    "the answer to {} is larger than {} MiB; narrow the request (a label or field \
-                     selector, or `limit`)",
-                    checked.what,
-                    RESPONSE_BYTES >> 20
-                ))
-            } else {
-                Failure::Other(format!(
-                    "reading the answer to {} from {}: {e}",
-                    checked.what, target.server
-                ))
-            }
-        })?
-        .to_bytes();
+    let too_large = || {
+        Failure::Other(format!(
+            "the answer to {} is larger than {} MiB; narrow the request (a label or field \
+             selector, or `limit`)",
+            checked.what,
+            RESPONSE_BYTES >> 20
+        ))
+    };
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Failure::Other(format!(
+            "reading the answer to {} from {}: {e}",
+            checked.what, target.server
+        ))
+    };
+    let body = if watch && status == 200 {
+        first_events(response.into_body())
+            .await
+            .map_err(|e| match e {
+                None => too_large(),
+                Some(e) => unreadable(&e),
+            })?
+    } else {
+        http_body_util::Limited::new(response.into_body(), RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    too_large()
+                } else {
+                    unreadable(&e)
+                }
+            })?
+            .to_bytes()
+            .to_vec()
+    };
     Ok((
         Response {
             status,
@@ -200,6 +221,30 @@ async fn once(
         },
         retry_after,
     ))
+}
+
+/// A watch's answer, as a long poll: the complete event lines (newline-delimited JSON) that have
+/// arrived when the first one does, or none when the server ends the watch (`timeoutSeconds`). The
+/// plugin watches again from the last event's `resourceVersion` for the rest, so it learns of each
+/// change as it happens without a request that outlives the call. `Err(None)`: over the size cap.
+async fn first_events(mut body: kube::client::Body) -> Result<Vec<u8>, Option<kube::Error>> {
+    use http_body_util::BodyExt;
+    let mut received = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(Some)?.into_data() else {
+            continue;
+        };
+        received.extend_from_slice(&data);
+        if let Some(end) = received.iter().rposition(|b| *b == b'\n') {
+            // A partial event after the last newline comes again when the plugin watches on.
+            received.truncate(end + 1);
+            return Ok(received);
+        }
+        if received.len() > RESPONSE_BYTES {
+            return Err(None);
+        }
+    }
+    Ok(received)
 }
 
 /// An error and its causes, `outer: inner: …`: kube's own text ("client error (Connect)") does not
