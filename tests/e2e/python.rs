@@ -273,6 +273,42 @@ fn an_extension_with_a_native_dependency_is_refused_naming_it() {
     );
 }
 
+/// Extensions whose credentials would have to enter the sandbox are refused before anything is
+/// resolved, saying why and what to use instead.
+#[test]
+fn kubernetes_and_cloud_extensions_are_refused_saying_what_to_use_instead() {
+    let scratch = Scratch::new();
+    for (spec, says) in [
+        (
+            "python:chaostoolkit-kubernetes==0.39.0",
+            "use the built-in kubernetes plugin",
+        ),
+        (
+            "python:chaostoolkit_aws==0.35.1",
+            "a host-side signer is needed",
+        ),
+    ] {
+        let out = scratch.outcome(
+            scratch
+                .chaosrt()
+                .env("CHAOSRT_PYTHON_BUNDLER", "/nonexistent")
+                .args([
+                    "plugin",
+                    "install",
+                    spec,
+                    "--grant",
+                    "http-origin=http://127.0.0.1:1",
+                ]),
+        );
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("cannot bundle") && out.stderr.contains(says),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
 #[test]
 fn install_records_exact_versions_and_digests_and_what_was_granted() {
     let store = installed();

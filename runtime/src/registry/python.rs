@@ -121,6 +121,43 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Extension families refused before anything is resolved: their credentials would have to enter
+/// the sandbox. Each with why, and what to use instead.
+const REFUSED: &[(&str, &str)] = &[
+    (
+        "chaostoolkit-kubernetes",
+        "its client reads a kubeconfig and credentials from this machine, which never enter the \
+         sandbox; use the built-in kubernetes plugin, which serves chaosk8s.* functions with the \
+         host's credentials (`chaosrt plugin list` shows them)",
+    ),
+    (
+        "chaostoolkit-aws",
+        "boto3 reads AWS credentials from the environment and ~/.aws and signs requests inside the \
+         process, so they would have to enter the sandbox; not supported yet (a host-side signer is \
+         needed)",
+    ),
+    (
+        "chaostoolkit-azure",
+        "the Azure SDK reads credentials from the environment and files inside the process, so they \
+         would have to enter the sandbox; not supported yet",
+    ),
+    (
+        "chaostoolkit-google-cloud-platform",
+        "google-auth reads service-account keys from files and the environment inside the process, \
+         so they would have to enter the sandbox; not supported yet",
+    ),
+];
+
+/// Why the extension named first in `spec` (`NAME==VERSION`) is refused outright, if it is.
+pub fn refused_family(spec: &str) -> Option<&'static str> {
+    let name = spec.split("==").next().unwrap_or_default();
+    let normalized = name.to_ascii_lowercase().replace(['_', '.'], "-");
+    REFUSED
+        .iter()
+        .find(|(family, _)| *family == normalized)
+        .map(|(_, why)| *why)
+}
+
 /// Native packages chaosrt has a stand-in for (`--stand-in NAME`), as `bundle.py` lists them.
 pub const STAND_INS: &[&str] = &["regex"];
 
@@ -215,6 +252,12 @@ pub async fn build(
     progress: impl Fn(&str),
 ) -> Result<Built, PythonError> {
     let requested = specs.join(" ");
+    if let Some(why) = specs.first().and_then(|first| refused_family(first)) {
+        return Err(PythonError::Refused {
+            requested,
+            why: why.to_string(),
+        });
+    }
     let python = bundler_python()?;
     let work = tempfile::Builder::new()
         .prefix("chaosrt-python-")
