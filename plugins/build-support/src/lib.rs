@@ -153,7 +153,10 @@ pub fn build_guest_suite(prefix: &str) {
                 )
             });
             let name = package.strip_prefix(prefix).unwrap_or_else(|| {
-                panic!("guest package `{package}` in {} is not named `{prefix}<name>`", dir.display())
+                panic!(
+                    "guest package `{package}` in {} is not named `{prefix}<name>`",
+                    dir.display()
+                )
             });
             (name, description)
         })
