@@ -14,6 +14,7 @@ mod kubernetes;
 mod load;
 mod plugins;
 mod pyfs;
+mod python;
 mod run;
 mod sandbox;
 mod signals;

@@ -1,6 +1,7 @@
 //! `chaosrt plugin list | inspect | remove`, and `install` ([`install`]).
 
 mod install;
+mod python;
 
 use crate::console::Console;
 use crate::engine::plugins::plugin_log;
