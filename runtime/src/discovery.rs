@@ -124,11 +124,13 @@ async fn targets(
         arguments: &no_arguments,
         tainted: &[],
         allowed_origins: &[],
+        configuration: &no_arguments,
     };
     let working_dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
     // Without arguments, no URL argument is named, so nothing can be refused here.
     let grants = grants::for_call(
         &granted(entry, plugin),
+        &no_arguments,
         &no_arguments,
         &written,
         &working_dir,

@@ -15,6 +15,7 @@ mod languages;
 mod load;
 mod plugins;
 mod pyfs;
+mod python;
 mod run;
 mod sandbox;
 mod signals;

@@ -36,5 +36,5 @@ pub use substitute::{
     substitute_trusted, tainted, unknown_names,
 };
 pub use tolerance::{Tolerance, ToleranceError};
-pub use validate::{Invalid, ValidationError, validate};
+pub use validate::{Invalid, PythonServed, ValidationError, validate, validate_with};
 pub use yaml::{MAX_COPIED_BYTES, MAX_COPIED_VALUES, MAX_DEPTH};

@@ -60,7 +60,20 @@ impl fmt::Display for Invalid {
 
 /// Validates `raw` and builds the typed experiment, references resolved.
 pub fn validate(raw: &Value) -> Result<Experiment, Invalid> {
-    let mut c = Checker::default();
+    validate_with(raw, &[])
+}
+
+/// A top-level Python module an installed plugin serves: `(module, plugin, version)`.
+pub type PythonServed = (String, String, String);
+
+/// [`validate`], with `{"type": "python"}` providers whose module an installed Python bundle
+/// serves (`served`) running in that plugin, as its activity `M.F`. The alias table wins where it
+/// has the function.
+pub fn validate_with(raw: &Value, served: &[PythonServed]) -> Result<Experiment, Invalid> {
+    let mut c = Checker {
+        served,
+        ..Checker::default()
+    };
     let experiment = c.experiment(raw);
     match experiment {
         Some(e) if c.errors.is_empty() => Ok(e),
@@ -110,14 +123,16 @@ struct Reference {
 type Targets<'a> = HashMap<&'a str, Option<&'a Activity>>;
 
 #[derive(Default)]
-struct Checker {
+struct Checker<'s> {
     errors: Vec<ValidationError>,
+    /// Python modules installed bundles serve.
+    served: &'s [PythonServed],
     /// Process `arguments` that are one `${…}` alone, with their pointers: refused once the whole
     /// experiment says whether a plugin shapes that value.
     whole_arguments: Vec<(String, String)>,
 }
 
-impl Checker {
+impl Checker<'_> {
     fn error(&mut self, pointer: &str, message: impl Into<String>) {
         self.errors.push(ValidationError {
             pointer: pointer.to_string(),
@@ -891,6 +906,26 @@ impl Checker {
         let arguments = self.keyword_arguments(p, at);
         let secrets = self.secret_scopes(p, at);
         let (module, func) = (module?, func?);
+        let served = self.served;
+        let bundle = served.iter().find(|(top, _, _)| {
+            module == *top
+                || module
+                    .strip_prefix(top.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        });
+        if let (None, Some((_, plugin, version))) = (aliases::find(&module, &func), bundle) {
+            let allowed_origins = self.allowed_origins(p, at);
+            return Some(Provider::Plugin(PluginCall {
+                plugin: plugin.clone(),
+                version: Some(version.clone()),
+                func: format!("{module}.{func}"),
+                arguments: arguments?,
+                form: CallForm::Python { module, func },
+                timeout: None,
+                secrets,
+                allowed_origins,
+            }));
+        }
         let Some(alias) = aliases::find(&module, &func) else {
             if module == "chaosk8s" || module.starts_with("chaosk8s.") {
                 let why = match aliases::unserved(&module, &func) {
@@ -925,8 +960,9 @@ impl Checker {
                 &format!("{at}/func"),
                 format!(
                     "the python function '{module}.{func}' has no chaosrt plugin: chaosrt runs python \
-                     providers through plugins and serves {}; use a {{\"type\": \"plugin\"}} provider \
-                     with a plugin that offers this activity",
+                     providers through plugins and serves {}; install the Chaos Toolkit extension \
+                     that provides it (`chaosrt plugin install python:PACKAGE==VERSION`), or use a \
+                     {{\"type\": \"plugin\"}} provider with a plugin that offers this activity",
                     served.join(", ")
                 ),
             );

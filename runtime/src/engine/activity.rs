@@ -279,8 +279,20 @@ impl Runtime {
         run: &Run<'_>,
     ) -> Result<Grants, grants::Refused> {
         let mut fixed = Map::new();
+        let mut fixed_configuration = Map::new();
         let mut tainted_by = Vec::new();
         for capability in granted {
+            // The configuration value an `http-configuration` grant names, as `${KEY}` would
+            // substitute it with trusted values only: plugin-computed configuration is tainted.
+            if let Capability::HttpConfiguration { key } = capability {
+                let placeholder = Value::String(format!("${{{key}}}"));
+                let written = run.with_taint(|scope, taint| {
+                    tainted_by.extend(tainted(&placeholder, scope, taint));
+                    substitute_trusted(&placeholder, scope, taint)
+                });
+                fixed_configuration.insert(key.clone(), written);
+                continue;
+            }
             let Capability::HttpArgument { argument } = capability else {
                 continue;
             };
@@ -302,8 +314,15 @@ impl Runtime {
             arguments: &fixed,
             tainted: &tainted_by,
             allowed_origins: &call.allowed_origins,
+            configuration: &fixed_configuration,
         };
-        grants::for_call(granted, arguments, &written, &self.working_dir)
+        grants::for_call(
+            granted,
+            arguments,
+            &run.resolved.configuration,
+            &written,
+            &self.working_dir,
+        )
     }
 
     async fn call_plugin(
@@ -368,9 +387,18 @@ impl Runtime {
                 .unwrap_or(default as f64);
             limits.timeout = limits.timeout.max(seconds(wait + WAIT_MARGIN));
         }
-        let grants = self
+        let mut grants = self
             .call_grants(activity, call, &arguments, &loaded.granted, run)
             .map_err(|e| e.to_string())?;
+        // A Python bundle reads the modules it imports late, and its data files, from its own
+        // packages: read-only, where componentize-py put them when it built the bundle.
+        if let Some(site_packages) = &loaded.site_packages {
+            grants.dirs.push(crate::host::DirGrant {
+                host: site_packages.clone(),
+                guest: crate::registry::python::BUNDLE_GUEST_PATH.into(),
+                writable: false,
+            });
+        }
         let arguments = Value::Object(arguments).to_string();
         let configuration = Value::Object(run.resolved.configuration.clone()).to_string();
         // Only the secret scopes the provider lists, as Chaos Toolkit injects them.

@@ -26,6 +26,38 @@ pub struct Written<'a> {
     pub tainted: &'a [Tainted],
     /// The provider's `allowed_origins`, validated origins as written.
     pub allowed_origins: &'a [String],
+    /// The configuration values `http-configuration` capabilities name, with trusted values
+    /// substituted and tainted ones left as placeholders.
+    pub configuration: &'a Map<String, Value>,
+}
+
+impl Written<'_> {
+    /// The origin of the URL `actual`, if it is one, when the experiment as written fixes it
+    /// (`fixed`, with trusted values only) or the provider allows it.
+    fn origin(
+        &self,
+        actual: Option<&Value>,
+        fixed: Option<&Value>,
+    ) -> Result<Option<Origin>, Refused> {
+        let Some(o) = actual.and_then(Value::as_str).and_then(Origin::parse) else {
+            return Ok(None);
+        };
+        let fixed = fixed.and_then(Value::as_str).and_then(Origin::parse);
+        let allowed = || {
+            self.allowed_origins
+                .iter()
+                .filter_map(|a| Origin::parse(a))
+                .any(|a| a == o)
+        };
+        if fixed.as_ref() != Some(&o) && !allowed() {
+            return Err(Refused {
+                activity: self.activity.to_string(),
+                origin: o,
+                tainted: self.tainted.to_vec(),
+            });
+        }
+        Ok(Some(o))
+    }
 }
 
 /// An `http-argument` call whose origin a plugin's value chose and the provider does not allow.
@@ -53,11 +85,12 @@ fn sources(tainted: &[Tainted]) -> String {
     }
 }
 
-/// The grants for one call with (substituted) `arguments`, from the capabilities the plugin was
-/// granted; `Err` when the call may not reach the origin its URL names.
+/// The grants for one call with (substituted) `arguments` and the run's `configuration`, from the
+/// capabilities the plugin was granted; `Err` when the call may not reach the origin its URL names.
 pub fn for_call(
     granted: &[Capability],
     arguments: &Map<String, Value>,
+    configuration: &Map<String, Value>,
     written: &Written,
     working_dir: &Path,
 ) -> Result<Grants, Refused> {
@@ -65,29 +98,11 @@ pub fn for_call(
     for capability in granted {
         match capability {
             Capability::HttpArgument { argument } => {
-                let url = arguments.get(argument).and_then(Value::as_str);
-                let Some(o) = url.and_then(Origin::parse) else {
+                let Some(o) =
+                    written.origin(arguments.get(argument), written.arguments.get(argument))?
+                else {
                     continue;
                 };
-                let fixed = written
-                    .arguments
-                    .get(argument)
-                    .and_then(Value::as_str)
-                    .and_then(Origin::parse);
-                let allowed = || {
-                    written
-                        .allowed_origins
-                        .iter()
-                        .filter_map(|a| Origin::parse(a))
-                        .any(|a| a == o)
-                };
-                if fixed.as_ref() != Some(&o) && !allowed() {
-                    return Err(Refused {
-                        activity: written.activity.to_string(),
-                        origin: o,
-                        tainted: written.tainted.to_vec(),
-                    });
-                }
                 // The call's own `verify_tls: false` (Chaos Toolkit's http provider field). It
                 // means something only for https: requests ignores `verify=False` on plain HTTP, and
                 // the insecure path would open a TLS handshake with a server that speaks none.
@@ -96,6 +111,9 @@ pub fn for_call(
                 }
                 grants.http.push(o);
             }
+            Capability::HttpConfiguration { key } => grants
+                .http
+                .extend(written.origin(configuration.get(key), written.configuration.get(key))?),
             Capability::HttpOrigin { origin } => grants.http.extend(Origin::parse(origin)),
             Capability::Environment { name } => grants.env.push(name.clone()),
             Capability::Filesystem { path, access } => {
@@ -136,8 +154,12 @@ mod tests {
             arguments,
             tainted: &[],
             allowed_origins: &[],
+            configuration: &NO_CONFIGURATION,
         }
     }
+
+    static NO_CONFIGURATION: std::sync::LazyLock<Map<String, Value>> =
+        std::sync::LazyLock::new(Map::new);
 
     #[test]
     fn wildcard_http_grants_only_the_named_url() {
@@ -149,6 +171,7 @@ mod tests {
         let grants = for_call(
             &granted,
             args.as_object().unwrap(),
+            &Map::new(),
             &as_written(args.as_object().unwrap()),
             Path::new("/w"),
         )
@@ -161,6 +184,7 @@ mod tests {
         let none = for_call(
             &granted,
             json!({}).as_object().unwrap(),
+            &Map::new(),
             &as_written(&Map::new()),
             Path::new("/w"),
         );
@@ -188,6 +212,7 @@ mod tests {
             for_call(
                 &granted,
                 args.as_object().unwrap(),
+                &Map::new(),
                 &written,
                 Path::new("/w"),
             )
@@ -227,6 +252,7 @@ mod tests {
             let grants = for_call(
                 &granted,
                 args.as_object().unwrap(),
+                &Map::new(),
                 &as_written(args.as_object().unwrap()),
                 Path::new("/w"),
             )
@@ -257,6 +283,7 @@ mod tests {
         let grants = for_call(
             &granted,
             args.as_object().unwrap(),
+            &Map::new(),
             &as_written(args.as_object().unwrap()),
             Path::new("/w"),
         )
@@ -274,6 +301,7 @@ mod tests {
         let grants = for_call(
             &granted,
             &Map::new(),
+            &Map::new(),
             &as_written(&Map::new()),
             Path::new("/work/run"),
         )
@@ -287,5 +315,47 @@ mod tests {
             }]
         );
         assert!(grants.http.is_empty());
+    }
+
+    /// `http-configuration(KEY)` grants the origin of the URL the configuration holds under KEY,
+    /// when the operator's configuration fixes it; a value a plugin computed is refused.
+    #[test]
+    fn a_configuration_key_grants_the_origin_the_operator_configured() {
+        let granted = [Capability::HttpConfiguration {
+            key: "prometheus_base_url".into(),
+        }];
+        let grant = |actual: &str, fixed: &str| {
+            let configuration = json!({"prometheus_base_url": actual});
+            let written_configuration = json!({"prometheus_base_url": fixed});
+            let no_arguments = Map::new();
+            let written = Written {
+                configuration: written_configuration.as_object().unwrap(),
+                ..as_written(&no_arguments)
+            };
+            for_call(
+                &granted,
+                &Map::new(),
+                configuration.as_object().unwrap(),
+                &written,
+                Path::new("/w"),
+            )
+            .map(|g| g.http.iter().map(ToString::to_string).collect::<Vec<_>>())
+        };
+        let url = "http://127.0.0.1:9090/prefix";
+        assert_eq!(
+            grant(url, url),
+            Ok(vec!["http://127.0.0.1:9090".to_string()])
+        );
+        let computed = grant(url, "${prometheus_base_url}");
+        assert!(computed.is_err(), "{computed:?}");
+        // No URL under the key: nothing granted.
+        let none = for_call(
+            &granted,
+            &Map::new(),
+            &Map::new(),
+            &as_written(&Map::new()),
+            Path::new("/w"),
+        );
+        assert_eq!(none, Ok(Grants::default()));
     }
 }

@@ -14,6 +14,8 @@ pub struct Loaded {
     pub granted: Vec<Capability>,
     /// Built into chaosrt (its failure texts are Chaos Toolkit's, unattributed) or installed.
     pub builtin: bool,
+    /// A Python bundle's packages, mounted read-only into each of its calls.
+    pub site_packages: Option<std::path::PathBuf>,
 }
 
 impl Loaded {
@@ -253,15 +255,23 @@ async fn load_one(
         plugin,
         granted,
         builtin,
+        site_packages: entry.site_packages(),
     })
 }
 
 /// What a loaded plugin is granted. Built-ins get what they request (their documented default
 /// grants); installed plugins get what the operator granted at install, never more than they
-/// requested ([`Capability::is_within`]).
+/// requested ([`Capability::is_within`]). A Python bundle asks for nothing (an extension declares
+/// nothing): the origins the operator granted it at install are its grants, and only origins.
 pub fn granted(entry: &Entry, plugin: &Plugin) -> Vec<Capability> {
     match &entry.manifest {
         None => plugin.metadata.capabilities.clone(),
+        Some(m) if m.python.is_some() => m
+            .granted
+            .iter()
+            .filter(|g| crate::registry::python::grantable(g))
+            .cloned()
+            .collect(),
         Some(m) => m
             .granted
             .iter()

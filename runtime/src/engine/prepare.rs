@@ -6,7 +6,7 @@ use super::plugins::{self, Plugins};
 use crate::console::Console;
 use crate::experiment::{
     Experiment, FetchPolicy, Invalid, Provider, Resolved, Scope, Vars, load_source, resolve,
-    unknown_names, validate,
+    unknown_names, validate_with,
 };
 use crate::host::Host;
 use crate::registry::Registry;
@@ -62,7 +62,8 @@ pub async fn prepare(
             console.error(line);
         }
     };
-    let experiment = match validate(&raw) {
+    // Python modules installed extension bundles serve (`plugin install python:…`).
+    let experiment = match validate_with(&raw, &registry.python_modules()) {
         Ok(e) => e,
         Err(invalid) => {
             report(invalid);

@@ -308,6 +308,11 @@ fn check_capability(field: &str, c: &Capability) -> Result<(), BadMetadata> {
             plain("http-argument", argument)?;
             check_identifier(&format!("{field}.http-argument"), argument)
         }
+        // The contract cannot express it; refused should a conversion ever produce it.
+        Capability::HttpConfiguration { .. } => Err(bad(
+            field.to_string(),
+            "http-configuration is granted by the operator to Python bundles, never asked for",
+        )),
         Capability::Filesystem { path, .. } => plain("path", path),
         Capability::Environment { name } => {
             plain("environment", name)?;

@@ -21,6 +21,11 @@ pub enum Capability {
     /// Outbound HTTP(S) to the origin of the URL each call names in the argument `argument`, as the
     /// operator wrote it (see `engine::grants`).
     HttpArgument { argument: String },
+    /// Outbound HTTP(S) to the origin of the URL the experiment's configuration holds under `key`
+    /// (`prometheus_base_url`), as the operator wrote it (see `engine::grants`). No plugin asks for
+    /// it (the contract has no such capability): the operator grants it to a Python extension
+    /// bundle, whose functions take their endpoints from the configuration.
+    HttpConfiguration { key: String },
     /// Files below `path` (`.` is the run's working directory).
     Filesystem { path: String, access: Access },
     /// One environment variable of the host, by name.
@@ -56,6 +61,9 @@ enum Recorded {
     },
     HttpArgument {
         argument: String,
+    },
+    HttpConfiguration {
+        key: String,
     },
     Filesystem {
         path: String,
@@ -94,6 +102,7 @@ impl TryFrom<Recorded> for Capability {
                 Capability::HttpOrigin { origin }
             }
             Recorded::HttpArgument { argument } => Capability::HttpArgument { argument },
+            Recorded::HttpConfiguration { key } => Capability::HttpConfiguration { key },
             Recorded::Filesystem {
                 path,
                 access,
@@ -150,6 +159,11 @@ impl fmt::Display for Capability {
                 "http: the URL each activity names in its argument '{}'",
                 escape(argument)
             ),
+            Capability::HttpConfiguration { key } => write!(
+                f,
+                "http: the URL the experiment's configuration holds under '{}'",
+                escape(key)
+            ),
             Capability::Filesystem { path, access } => {
                 let mode = match access {
                     Access::ReadOnly => "read-only",
@@ -195,6 +209,11 @@ impl Capability {
                 "may send HTTP requests to the URL an experiment writes in its argument '{}' (and \
                  only there)",
                 escape(argument)
+            ),
+            Capability::HttpConfiguration { key } => format!(
+                "may send HTTP requests to the URL an experiment's configuration holds under '{}' \
+                 (and only there)",
+                escape(key)
             ),
             Capability::Filesystem { path, access } => {
                 let what = match access {
@@ -247,6 +266,7 @@ impl Capability {
         Some(match self {
             Capability::HttpOrigin { origin } => format!("http-origin={}", escape(origin)),
             Capability::HttpArgument { argument } => format!("http-argument={}", escape(argument)),
+            Capability::HttpConfiguration { key } => format!("http-configuration={}", escape(key)),
             Capability::Filesystem { path, access } => {
                 let access = match access {
                     Access::ReadOnly => "read-only",

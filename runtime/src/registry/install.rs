@@ -70,6 +70,18 @@ impl Registry {
         manifest: &Manifest,
         replace: bool,
     ) -> Result<(Plan, PathBuf), RegistryError> {
+        self.install_with(bytes, manifest, replace, None)
+    }
+
+    /// [`Registry::install`], with a Python bundle's packages (`site_packages`) stored beside the
+    /// component, in the same atomic step.
+    pub fn install_with(
+        &self,
+        bytes: &[u8],
+        manifest: &Manifest,
+        replace: bool,
+        site_packages: Option<&std::path::Path>,
+    ) -> Result<(Plan, PathBuf), RegistryError> {
         let plan = self.plan(manifest, replace)?;
         check_grants(&manifest.granted).map_err(|problem| RegistryError::Manifest {
             path: format!("the manifest of {} {}", manifest.name, manifest.version),
@@ -93,6 +105,12 @@ impl Registry {
         for (file, content) in [(WASM, bytes), (MANIFEST, text.as_bytes())] {
             let path = staged.path().join(file);
             private_fs::write_file(&path, content).map_err(RegistryError::Store)?;
+        }
+        if let Some(site_packages) = site_packages {
+            super::python::copy_tree(
+                site_packages,
+                &staged.path().join(super::python::SITE_PACKAGES),
+            )?;
         }
         // Make the files' directory entries durable before the rename publishes them.
         std::fs::File::open(staged.path())

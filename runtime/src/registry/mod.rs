@@ -9,6 +9,7 @@
 
 mod install;
 mod load;
+pub mod python;
 
 pub use install::Plan;
 
@@ -38,6 +39,9 @@ pub struct Manifest {
     pub granted: Vec<Capability>,
     /// Where it was installed from, for `plugin list`.
     pub source: String,
+    /// A plugin chaosrt built from Python packages: what it bundles and serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<python::PythonBundle>,
 }
 
 /// A plugin the registry can hand out.

@@ -14,6 +14,7 @@ fn manifest(name: &str, version: &str, bytes: &[u8]) -> Manifest {
             path: ".".into(),
             access: Access::ReadOnly,
         }],
+        python: None,
         source: "test".into(),
     }
 }
@@ -283,4 +284,76 @@ fn removing_takes_one_version_or_all_and_leaves_the_others() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(left, ["q"]);
+}
+
+/// A Python bundle: its packages stored beside the component in the same install, the modules it
+/// serves found from its manifest, its files mounted from where the store put them.
+fn bundle(modules: &[&str]) -> python::PythonBundle {
+    python::PythonBundle {
+        requested: vec!["chaostoolkit-x==1.0.0".into()],
+        modules: modules.iter().map(|m| m.to_string()).collect(),
+        packages: Vec::new(),
+        python: "3.14".into(),
+        bundler: "componentize-py 0.25.1".into(),
+        site_packages_sha256: String::new(),
+    }
+}
+
+fn site_packages(tmp: &Path) -> PathBuf {
+    let site = tmp.join("site");
+    std::fs::create_dir_all(site.join("chaosx/data")).unwrap();
+    std::fs::write(site.join("chaosx/__init__.py"), "x = 1\n").unwrap();
+    std::fs::write(site.join("chaosx/data/en.json"), "{}").unwrap();
+    site
+}
+
+#[test]
+fn a_python_bundle_is_stored_with_its_packages_and_serves_its_modules() {
+    let (tmp, registry) = registry();
+    let site = site_packages(tmp.path());
+    let mut m = manifest("chaostoolkit-x", "1.0.0", b"one");
+    m.python = Some(bundle(&["chaosx"]));
+    let (_, dir) = registry
+        .install_with(b"one", &m, false, Some(&site))
+        .unwrap();
+    assert_eq!(
+        std::fs::read(dir.join("site-packages/chaosx/data/en.json")).unwrap(),
+        b"{}"
+    );
+    let entry = registry.find("chaostoolkit-x", None).unwrap();
+    assert_eq!(entry.site_packages(), Some(dir.join("site-packages")));
+    assert_eq!(
+        registry.python_modules(),
+        [(
+            "chaosx".to_string(),
+            "chaostoolkit-x".to_string(),
+            "1.0.0".to_string()
+        )]
+    );
+    // A plugin that is not a bundle has no packages to mount, even with a directory of that name.
+    let (_, plain) = registry
+        .install(b"two", &manifest("p", "1.0.0", b"two"), false)
+        .unwrap();
+    std::fs::create_dir(plain.join("site-packages")).unwrap();
+    assert_eq!(registry.find("p", None).unwrap().site_packages(), None);
+}
+
+#[test]
+fn a_link_among_the_packages_is_refused_and_nothing_is_installed() {
+    let (tmp, registry) = registry();
+    let site = site_packages(tmp.path());
+    std::os::unix::fs::symlink("/etc/passwd", site.join("chaosx/passwd")).unwrap();
+    let mut m = manifest("chaostoolkit-x", "1.0.0", b"one");
+    m.python = Some(bundle(&["chaosx"]));
+    let err = registry.install_with(b"one", &m, false, Some(&site));
+    assert!(
+        err.as_ref()
+            .is_err_and(|e| e.to_string().contains("neither a file nor a directory")),
+        "{:?}",
+        err.map(|_| ())
+    );
+    assert!(registry.find("chaostoolkit-x", None).is_err());
+    let stored = tmp.path().join("chaosrt/plugins/chaostoolkit-x");
+    let left: Vec<_> = std::fs::read_dir(&stored).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -959,3 +959,57 @@ fn allowed_origins_are_origins() {
     // Not an argument of the call: the plugin never sees it.
     assert!(!call.arguments.contains_key("allowed_origins"));
 }
+
+/// A python provider whose module an installed Python bundle serves runs there as `M.F`, with its
+/// arguments, secrets and `allowed_origins`; the alias table still wins where it has the function;
+/// a module no bundle serves is still an error that says how to install one.
+#[test]
+fn python_providers_of_an_installed_bundle_run_in_it() {
+    let served = [(
+        "chaosprometheus".to_string(),
+        "chaostoolkit-prometheus".to_string(),
+        "0.6.0".to_string(),
+    )];
+    let raw = experiment_with(json!({"method": [
+        {"type": "probe", "name": "q", "provider": {"type": "python",
+            "module": "chaosprometheus.probes", "func": "query", "arguments": {"query": "up"},
+            "secrets": ["prometheus"], "allowed_origins": ["http://127.0.0.1:9090"]}},
+        {"type": "action", "name": "r", "provider": {"type": "python", "module": "os",
+            "func": "rename", "arguments": {"src": "a", "dst": "b"}}}
+    ]}));
+    let e = validate_with(&raw, &served).unwrap();
+    let Provider::Plugin(call) = &e.method[0].provider else {
+        panic!("not a plugin call")
+    };
+    assert_eq!(
+        (
+            call.plugin.as_str(),
+            call.version.as_deref(),
+            call.func.as_str()
+        ),
+        (
+            "chaostoolkit-prometheus",
+            Some("0.6.0"),
+            "chaosprometheus.probes.query"
+        )
+    );
+    assert_eq!(call.arguments["query"], "up");
+    assert_eq!(call.secrets, ["prometheus"]);
+    assert_eq!(call.allowed_origins, ["http://127.0.0.1:9090"]);
+    let Provider::Plugin(alias) = &e.method[1].provider else {
+        panic!("not a plugin call")
+    };
+    assert_eq!(alias.plugin, "fs");
+    // `chaosprometheusx` is not below `chaosprometheus`.
+    let other = experiment_with(
+        json!({"method": [{"type": "probe", "name": "q", "provider": {
+        "type": "python", "module": "chaosprometheusx", "func": "query"}}]}),
+    );
+    let errors = validate_with(&other, &served).unwrap_err().0;
+    assert!(
+        errors[0]
+            .message
+            .contains("`chaosrt plugin install python:PACKAGE==VERSION`"),
+        "{errors:?}"
+    );
+}

@@ -17,8 +17,18 @@ use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 pub struct Install {
-    /// The component (.wasm): a path, or an http(s):// URL.
+    /// The component (.wasm): a path, or an http(s):// URL. Or Chaos Toolkit extensions from PyPI,
+    /// bundled into one component: `python:PACKAGE==VERSION [PACKAGE==VERSION…]`.
     source: String,
+    /// More `PACKAGE==VERSION`s to bundle with a `python:` source (dependencies the extension
+    /// imports without declaring them, such as `logzero==1.7.0` for chaostoolkit-prometheus).
+    #[arg(value_name = "PACKAGE==VERSION")]
+    packages: Vec<String>,
+    /// With a `python:` source: bundle chaosrt's stand-in for this native package, which chaosrt
+    /// cannot build for WebAssembly yet (`regex`, backed by Python's `re`). What the stand-in cannot
+    /// do fails when it is used.
+    #[arg(long = "stand-in", value_name = "PACKAGE")]
+    stand_ins: Vec<String>,
     /// The component's expected sha256 (hex): any other bytes are refused before they are compiled.
     #[arg(long, value_name = "DIGEST")]
     sha256: Option<String>,
@@ -27,7 +37,9 @@ pub struct Install {
     yes: bool,
     /// Grant this capability, and only the ones named so, without asking: `http-origin=ORIGIN`,
     /// `http-argument=NAME`, `filesystem=PATH:read-only|read-write`, `environment=NAME`. Each must be
-    /// one the plugin asks for (a read-write directory may be granted read-only).
+    /// one the plugin asks for (a read-write directory may be granted read-only). A `python:` bundle
+    /// asks for nothing and takes origins only: `http-origin=ORIGIN`, or `http-configuration=KEY`
+    /// for the URL an experiment's configuration holds under KEY (`prometheus_base_url`).
     #[arg(long, value_name = "CAPABILITY", value_parser = parse_grant)]
     grant: Vec<Capability>,
     /// Replace the plugin installed under the same name and version with this component (and its
@@ -38,6 +50,31 @@ pub struct Install {
     #[arg(long, value_name = "SECONDS", value_parser = seconds,
           default_value_t = crate::host::cache::COMPILE_TIMEOUT.as_secs_f64())]
     pub compile_timeout: f64,
+}
+
+impl Install {
+    /// The `python:` source as the manifest records it: every package, as the operator named them.
+    fn source_line(&self) -> String {
+        std::iter::once(self.source.as_str())
+            .chain(self.packages.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Every `PACKAGE==VERSION` of a `python:` source.
+    pub(super) fn python_specs(&self, first: &str) -> Vec<String> {
+        std::iter::once(first.to_string())
+            .chain(self.packages.iter().cloned())
+            .collect()
+    }
+
+    pub(super) fn stand_ins(&self) -> &[String] {
+        &self.stand_ins
+    }
+
+    pub(super) fn sha256_pinned(&self) -> bool {
+        self.sha256.is_some()
+    }
 }
 
 /// How long fetching a plugin by URL may take.
@@ -52,7 +89,20 @@ pub async fn install(
     console: Console,
     args: Install,
 ) -> anyhow::Result<ExitCode> {
-    let (bytes, source) = read_source(&args.source, args.sha256.is_some()).await?;
+    let (bytes, source, bundle) = match args.source.strip_prefix("python:") {
+        Some(first) => {
+            let built = super::python::build(first, &args, &console).await?;
+            (built.component.clone(), args.source_line(), Some(built))
+        }
+        None if !args.packages.is_empty() || !args.stand_ins.is_empty() => bail!(
+            "more packages and --stand-in go with a python: source only (python:PACKAGE==VERSION \
+             PACKAGE==VERSION…)"
+        ),
+        None => {
+            let (bytes, source) = read_source(&args.source, args.sha256.is_some()).await?;
+            (bytes, source, None)
+        }
+    };
     if let Some(expected) = &args.sha256 {
         let found = sha256_hex(&bytes);
         if !found.eq_ignore_ascii_case(expected.trim()) {
@@ -79,7 +129,11 @@ pub async fn install(
         sha256: plugin.sha256.clone(),
         granted: asked.clone(),
         source,
+        python: bundle.as_ref().map(|b| b.bundle.clone()),
     };
+    if let Some(built) = &bundle {
+        super::python::check_modules(registry, &manifest, &built.bundle)?;
+    }
     match registry.plan(&manifest, args.replace)? {
         Plan::Unchanged => {
             eprintln!(
@@ -113,6 +167,9 @@ pub async fn install(
             escape(&a.description)
         );
     }
+    if let Some(built) = &bundle {
+        super::python::describe(built);
+    }
     eprintln!("It asks for:");
     if asked.is_empty() {
         eprintln!("  nothing");
@@ -124,9 +181,18 @@ pub async fn install(
             .unwrap_or_default();
         eprintln!("  {}{grant}", c.in_words());
     }
-    if !args.grant.is_empty() {
-        manifest.granted = narrowed(&args.grant, asked)?;
+    // A Python bundle asks for nothing: what the operator names is all it gets.
+    let named = match &bundle {
+        Some(_) => Some(super::python::granted(&args.grant)?),
+        None if !args.grant.is_empty() => Some(narrowed(&args.grant, asked)?),
+        None => None,
+    };
+    if let Some(named) = named {
+        manifest.granted = named;
         eprintln!("Granted (--grant):");
+        if manifest.granted.is_empty() {
+            eprintln!("  nothing: it can reach no network");
+        }
         for c in &manifest.granted {
             eprintln!("  {}", c.in_words());
         }
@@ -136,7 +202,8 @@ pub async fn install(
              --grant for each one to grant)"
         );
     }
-    let (plan, dir) = registry.install(&bytes, &manifest, args.replace)?;
+    let site_packages = bundle.as_ref().map(|b| b.site_packages.as_path());
+    let (plan, dir) = registry.install_with(&bytes, &manifest, args.replace, site_packages)?;
     eprintln!(
         "{} {} {} (sha256 {}) in {}",
         if plan == Plan::Replace {
@@ -258,6 +325,7 @@ fn parse_grant(text: &str) -> Result<Capability, String> {
         "http-argument" => Capability::HttpArgument {
             argument: value.into(),
         },
+        "http-configuration" => Capability::HttpConfiguration { key: value.into() },
         "environment" => Capability::Environment { name: value.into() },
         "filesystem" => {
             let (path, access) = match value.rsplit_once(':') {
@@ -277,7 +345,7 @@ fn parse_grant(text: &str) -> Result<Capability, String> {
         other => {
             return Err(format!(
                 "'{other}' is not a capability chaosrt grants from the command line (http-origin, \
-                 http-argument, filesystem, environment)"
+                 http-argument, http-configuration, filesystem, environment)"
             ));
         }
     })

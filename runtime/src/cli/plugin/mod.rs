@@ -2,6 +2,7 @@
 
 mod install;
 mod new;
+mod python;
 
 use crate::console::Console;
 use crate::engine::plugins::plugin_log;
