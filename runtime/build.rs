@@ -7,6 +7,7 @@
 //!   declare that version.
 //!
 //! They are written to `$OUT_DIR/contract.rs` as constants, included by `src/host/bindings/mod.rs`.
+//! It also embeds the `plugin new` templates (see `embed_templates`).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,62 @@ fn main() {
     .unwrap();
     let dest = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("contract.rs");
     std::fs::write(&dest, out).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
+    embed_templates(&wit);
+}
+
+/// Writes `$OUT_DIR/templates.rs` for `src/scaffold.rs`: every file below `sdk/templates/` and the
+/// contract (`wit/*.wit`, `wit/deps/`) as `(path, bytes)`, so `chaosrt plugin new` writes what the
+/// repository holds and a file added to a template cannot be forgotten.
+fn embed_templates(wit: &Path) {
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk/templates");
+    println!("cargo:rerun-if-changed={}", templates.display());
+    let mut out = String::from("/// Every file below `sdk/templates/`, by its path there.\n");
+    out.push_str("pub const TEMPLATE_FILES: &[(&str, &[u8])] = &[\n");
+    for file in files_below(&templates) {
+        let relative = file.strip_prefix(&templates).unwrap().to_str().unwrap();
+        writeln!(
+            out,
+            "    ({relative:?}, include_bytes!({:?})),",
+            file.display()
+        )
+        .unwrap();
+    }
+    out.push_str(
+        "];\n/// The contract: `wit/*.wit` and `wit/deps/*.wit`, by their path below `wit/`.\n",
+    );
+    out.push_str("pub const CONTRACT_FILES: &[(&str, &[u8])] = &[\n");
+    let deps = wit.join("deps");
+    println!("cargo:rerun-if-changed={}", deps.display());
+    for file in read_dir(wit).into_iter().chain(read_dir(&deps)) {
+        if file.extension().is_none_or(|e| e != "wit") || !file.is_file() {
+            continue;
+        }
+        let relative = file.strip_prefix(wit).unwrap().to_str().unwrap();
+        writeln!(
+            out,
+            "    ({relative:?}, include_bytes!({:?})),",
+            file.display()
+        )
+        .unwrap();
+    }
+    out.push_str("];\n");
+    let dest = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("templates.rs");
+    std::fs::write(&dest, out).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
+}
+
+/// Every file below `dir`, sorted, with a rerun-if-changed for each directory (a new file counts).
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in read_dir(dir) {
+        if entry.is_dir() {
+            println!("cargo:rerun-if-changed={}", entry.display());
+            found.extend(files_below(&entry));
+        } else {
+            println!("cargo:rerun-if-changed={}", entry.display());
+            found.push(entry);
+        }
+    }
+    found
 }
 
 /// The `chaosrt:plugin` version every `.wit` file directly in `dir` declares.

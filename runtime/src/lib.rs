@@ -15,5 +15,6 @@ pub mod host;
 pub mod journal;
 pub mod private_fs;
 pub mod registry;
+pub mod scaffold;
 pub mod settings;
 pub mod tls;

@@ -11,6 +11,7 @@ mod extensions;
 mod faults;
 mod journal;
 mod kubernetes;
+mod languages;
 mod load;
 mod plugins;
 mod pyfs;

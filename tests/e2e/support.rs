@@ -30,7 +30,13 @@ impl Scratch {
 
     /// `chaosrt` with this scratch's data and cache directories, in the run directory.
     pub fn chaosrt(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_chaosrt"));
+        self.command(env!("CARGO_BIN_EXE_chaosrt"))
+    }
+
+    /// `program` in the run directory, with this scratch's data and cache directories for any
+    /// chaosrt it starts (a shell running a README's commands, say).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
         command
             .current_dir(self.run_dir())
             .env("XDG_DATA_HOME", self.dir.path().join("data"))

@@ -87,6 +87,12 @@ fn bad(field: impl Into<String>, problem: impl Into<String>) -> BadMetadata {
     }
 }
 
+/// Whether `name` may name a plugin (`[A-Za-z0-9][A-Za-z0-9_-]*`, at most 64 characters); the
+/// error says why not. `plugin new` checks a name before a project is written with it.
+pub fn check_plugin_name(name: &str) -> Result<(), BadMetadata> {
+    check_name("the plugin name", name)
+}
+
 /// A plugin name: what `"plugin": NAME` says and what the store's directory is called.
 fn check_name(field: &str, name: &str) -> Result<(), BadMetadata> {
     let ok = !name.is_empty()

@@ -28,10 +28,12 @@ mod state;
 pub mod targets;
 
 pub use bindings::bounded::{ERROR_TEXT_BYTES, OUTPUT_BYTES};
-pub use bindings::{CONTRACT_VERSION, FROZEN_VERSIONS, supported as supported_contracts};
+pub use bindings::{CONTRACT, CONTRACT_VERSION, FROZEN_VERSIONS, supported as supported_contracts};
 pub use error::{CallError, LoadError};
 pub use kubernetes::KubeGrant;
-pub use metadata::{ActivityKind, ActivitySpec, ArgumentSpec, Metadata};
+pub use metadata::{
+    ActivityKind, ActivitySpec, ArgumentSpec, BadMetadata, Metadata, check_plugin_name,
+};
 pub use policy::{Access, Capability, DirGrant, Grants, Origin};
 pub use state::{Context, Level, LogSink, MEMORY_BUDGET_BYTES};
 pub use targets::{Discovered, Target};

@@ -1,6 +1,7 @@
-//! `chaosrt plugin list | inspect | remove`, and `install` ([`install`]).
+//! `chaosrt plugin list | inspect | remove`, `install` ([`install`]) and `new` ([`new`]).
 
 mod install;
+mod new;
 mod python;
 
 use crate::console::Console;
@@ -23,6 +24,9 @@ pub enum Command {
         /// NAME, or NAME@VERSION (`@1.2`: the newest 1.2.x).
         plugin: String,
     },
+    /// Write a new plugin project in Rust, Python or JavaScript, with a README that says how to
+    /// build, test and install it.
+    New(new::New),
     /// Remove an installed plugin: every version of it, or NAME@VERSION only.
     Remove {
         /// NAME, or NAME@VERSION (exactly that version).
@@ -31,6 +35,11 @@ pub enum Command {
 }
 
 pub async fn run(command: Command, console: Console) -> anyhow::Result<ExitCode> {
+    // Writing a project needs no engine.
+    let command = match command {
+        Command::New(args) => return new::new(args),
+        other => other,
+    };
     let (host, registry) = super::host_and_registry()?;
     match command {
         Command::List => list(&host, &registry, console).await,
@@ -39,6 +48,7 @@ pub async fn run(command: Command, console: Console) -> anyhow::Result<ExitCode>
             install::install(&host, &registry, console, args).await
         }
         Command::Inspect { plugin } => inspect(&host, &registry, console, &plugin).await,
+        Command::New(_) => unreachable!("handled above"),
         Command::Remove { plugin } => {
             let (name, version) = split_spec(&plugin);
             for removed in registry.remove(name, version)? {
