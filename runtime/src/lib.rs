@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod console;
 pub mod discovery;
+pub mod download;
 pub mod engine;
 pub mod escape;
 pub mod experiment;

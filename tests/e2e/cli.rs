@@ -124,7 +124,7 @@ fn usage_errors_exit_2() {
 
 /// The built-ins are precompiled into the binary: even the first run on a machine, with an empty
 /// compile cache, compiles neither of them, and leaves no compile-cache entry or ledger record for
-/// them. (Installed plugins are compiled once, then loaded from the cache: `store.rs`.)
+/// them. (Installed plugins are compiled once, at install, and kept with the plugin: `store.rs`.)
 #[test]
 fn builtins_run_precompiled_and_leave_nothing_in_the_compile_cache() {
     let scratch = Scratch::new();

@@ -2,7 +2,7 @@
 //! URL on loopback, pinned by `--sha256`, granted less than asked with `--grant`, inspected,
 //! selected by a partial version, and removed.
 
-use crate::support::{Outcome, Scratch};
+use crate::support::{Outcome, Scratch, hostile_read_then_write, plugin_action};
 use chaosrt_test_guests::{ESCAPE, HOSTILE};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
@@ -63,13 +63,6 @@ fn installed(scratch: &Scratch) -> Vec<String> {
     all
 }
 
-fn call(plugin: &str, func: &str, arguments: Value) -> Value {
-    json!({
-        "type": "action", "name": func,
-        "provider": {"type": "plugin", "plugin": plugin, "func": func, "arguments": arguments}
-    })
-}
-
 fn run(scratch: &Scratch, method: Vec<Value>) -> Outcome {
     scratch.run(&json!({"title": "t", "description": "d", "method": method}))
 }
@@ -116,6 +109,17 @@ fn a_plugin_installs_from_a_loopback_url_pinned_by_its_digest() {
     ] {
         assert!(text.contains(line), "{line:?} not in:\n{text}");
     }
+    std::fs::write(scratch.run_dir().join("notes.txt"), "served").unwrap();
+    let outcome = run(
+        &scratch,
+        vec![plugin_action(
+            "escape",
+            "read",
+            json!({"path": "notes.txt"}),
+        )],
+    );
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert_eq!(outcome.journal()["run"][0]["output"], "served");
 }
 
 /// A server that announces a huge body, and one that never ends its body: both stop at the cap.
@@ -179,16 +183,6 @@ fn plain_http_from_another_machine_is_refused_unless_pinned() {
         "{}",
         stderr(&out)
     );
-    let out = chaosrt(
-        &scratch,
-        &["plugin", "install", "--yes", "oci://127.0.0.1:5000/p:1"],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("OCI registries are not supported yet"),
-        "{}",
-        stderr(&out)
-    );
 }
 
 #[test]
@@ -226,18 +220,17 @@ fn a_plugin_granted_less_than_it_asks_cannot_do_the_rest() {
         "{}",
         stderr(&out)
     );
-    std::fs::write(scratch.run_dir().join("notes.txt"), "kept").unwrap();
-    let outcome = run(
-        &scratch,
-        vec![
-            call("hostile", "read", json!({"path": "notes.txt"})),
-            call(
-                "hostile",
-                "write",
-                json!({"path": "notes.txt", "text": "changed"}),
-            ),
-        ],
+    let inspected = chaosrt(&scratch, &["plugin", "inspect", "hostile"]);
+    let text = String::from_utf8_lossy(&inspected.stdout);
+    assert!(
+        text.contains(
+            "  grants:\n    filesystem: the run's working directory (read-only)\n  asks for, not \
+             granted:\n    filesystem: the run's working directory (read-write)\n"
+        ),
+        "{text}"
     );
+    std::fs::write(scratch.run_dir().join("notes.txt"), "kept").unwrap();
+    let outcome = run(&scratch, hostile_read_then_write());
     let journal = outcome.journal();
     assert_eq!(journal["run"][0]["output"], "kept", "{journal:#}");
     assert_eq!(journal["run"][1]["status"], "failed");
@@ -257,7 +250,7 @@ fn versions_side_by_side_are_selected_by_prefix_and_removed_one_or_all() {
     let read = |plugin: &str| {
         run(
             &scratch,
-            vec![call(plugin, "read", json!({"path": "notes.txt"}))],
+            vec![plugin_action(plugin, "read", json!({"path": "notes.txt"}))],
         )
     };
     assert_eq!(read("escape@0.1").journal()["run"][0]["output"], "kept");

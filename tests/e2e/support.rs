@@ -42,8 +42,36 @@ impl Scratch {
             .env("XDG_DATA_HOME", self.dir.path().join("data"))
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
             .env("XDG_CACHE_HOME", self.cache_dir())
+            // Registry credentials from this scratch only, never the machine's docker config.
+            .env("DOCKER_CONFIG", self.dir.path().join("docker"))
             .env_remove("RUST_LOG");
         command
+    }
+
+    /// Every path below the data and cache directories with its content and mode, to show that a
+    /// refused install changed nothing at all.
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>, u32)> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut all = Vec::new();
+        let mut todo = vec![self.dir.path().join("data"), self.cache_dir()];
+        while let Some(dir) = todo.pop() {
+            let Ok(items) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for item in items {
+                let path = item.unwrap().path();
+                let meta = path.symlink_metadata().unwrap();
+                let content = if meta.is_dir() {
+                    todo.push(path.clone());
+                    Vec::new()
+                } else {
+                    std::fs::read(&path).unwrap()
+                };
+                all.push((path, content, meta.permissions().mode()));
+            }
+        }
+        all.sort();
+        all
     }
 
     /// The `XDG_CACHE_HOME` chaosrt runs with: the compile cache is below it.
@@ -279,4 +307,24 @@ pub fn keys(value: &Value) -> Vec<&str> {
         .keys()
         .map(String::as_str)
         .collect()
+}
+
+/// An action calling `func` of the plugin `plugin` with `arguments`, named after the function.
+pub fn plugin_action(plugin: &str, func: &str, arguments: Value) -> Value {
+    serde_json::json!({
+        "type": "action", "name": func,
+        "provider": {"type": "plugin", "plugin": plugin, "func": func, "arguments": arguments}
+    })
+}
+
+/// The `hostile` guest reads `notes.txt`, then tries to write it.
+pub fn hostile_read_then_write() -> Vec<Value> {
+    vec![
+        plugin_action("hostile", "read", serde_json::json!({"path": "notes.txt"})),
+        plugin_action(
+            "hostile",
+            "write",
+            serde_json::json!({"path": "notes.txt", "text": "changed"}),
+        ),
+    ]
 }

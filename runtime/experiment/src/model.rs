@@ -26,6 +26,24 @@ pub struct Experiment {
     pub rollbacks: Vec<Activity>,
     /// The experiment's `runtime` block, when it has a non-empty one.
     pub runtime: Option<RuntimeBlock>,
+    /// chaosrt's per-run grants (the `extensions` item named `chaosrt`), by plugin, as written.
+    pub grants: Vec<RunGrants>,
+}
+
+/// The name of chaosrt's item in an experiment's `extensions`.
+pub const CHAOSRT_EXTENSION: &str = "chaosrt";
+
+/// What one plugin holds for this run, from the experiment's `chaosrt` extension:
+/// `{"name": "chaosrt", "grants": {"PLUGIN": ["KIND=VALUE", …]}}`. Chaos Toolkit keeps extensions
+/// as opaque data, so `chaos run` accepts the file unchanged; the grants are read (and checked
+/// against what the plugin was granted at install) when the plugins are loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunGrants {
+    pub plugin: String,
+    /// The JSON pointer of the plugin's list.
+    pub pointer: String,
+    /// Each grant as written (`KIND=VALUE`), with its JSON pointer.
+    pub grants: Vec<(String, String)>,
 }
 
 impl Experiment {

@@ -155,7 +155,7 @@ impl Checker<'_> {
         let title = self.non_empty_string(doc, "", "title", "experiment requires a title");
         self.non_empty_string(doc, "", "description", "experiment requires a description");
         self.tags(doc.get("tags"));
-        self.extensions(doc.get("extensions"));
+        let grants = self.extensions(doc.get("extensions"));
         self.controls(doc.get("controls"), "/controls");
         let (configuration, dynamic_configuration) = self.configuration(doc.get("configuration"));
         let secrets = self.secrets(doc.get("secrets"));
@@ -213,6 +213,7 @@ impl Checker<'_> {
             method,
             rollbacks,
             runtime,
+            grants,
         };
         self.tainted_whole_arguments(&experiment);
         Some(experiment)
@@ -260,10 +261,14 @@ impl Checker<'_> {
         }
     }
 
-    fn extensions(&mut self, extensions: Option<&Value>) {
+    /// Chaos Toolkit's check of `extensions`, and chaosrt's own: the per-run grants of the item
+    /// named `chaosrt`.
+    fn extensions(&mut self, extensions: Option<&Value>) -> Vec<RunGrants> {
+        let mut grants = Vec::new();
         match extensions {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
+                let mut ours = None;
                 for (i, item) in items.iter().enumerate() {
                     let name = item.get("name").and_then(Value::as_str);
                     if name.is_none_or(|n| n.trim().is_empty()) {
@@ -272,6 +277,20 @@ impl Checker<'_> {
                             "All extensions require a non-empty name",
                         );
                     }
+                    if name != Some(CHAOSRT_EXTENSION) {
+                        continue;
+                    }
+                    let at = format!("/extensions/{i}");
+                    if let Some(first) = ours.replace(i) {
+                        self.error(
+                            &at,
+                            format!(
+                                "a second `chaosrt` extension; put its settings in /extensions/{first}"
+                            ),
+                        );
+                        continue;
+                    }
+                    grants = self.chaosrt_extension(item, &at);
                 }
             }
             Some(_) => self.error(
@@ -279,6 +298,61 @@ impl Checker<'_> {
                 "extensions must be a list of objects, each with a name",
             ),
         }
+        grants
+    }
+
+    /// `{"name": "chaosrt", "grants": {"PLUGIN": ["KIND=VALUE", …]}}`.
+    fn chaosrt_extension(&mut self, item: &Value, at: &str) -> Vec<RunGrants> {
+        let Some(item) = item.as_object() else {
+            return Vec::new();
+        };
+        for key in item
+            .keys()
+            .filter(|k| !["name", "grants"].contains(&k.as_str()))
+        {
+            self.error(
+                &format!("{at}/{}", pointer_key(key)),
+                format!("`{key}` is not a setting of chaosrt's extension (it has `grants`)"),
+            );
+        }
+        let at = format!("{at}/grants");
+        let shape = "grants must be an object: plugin name -> list of grants such as \
+                     \"filesystem=.:read-only\"";
+        let plugins = match item.get("grants") {
+            None | Some(Value::Null) => return Vec::new(),
+            Some(Value::Object(plugins)) => plugins,
+            Some(_) => {
+                self.error(&at, shape);
+                return Vec::new();
+            }
+        };
+        let mut all = Vec::new();
+        for (plugin, list) in plugins {
+            let at = format!("{at}/{}", pointer_key(plugin));
+            let Some(items) = list.as_array() else {
+                self.error(&at, shape);
+                continue;
+            };
+            let mut grants = Vec::new();
+            for (i, grant) in items.iter().enumerate() {
+                match grant.as_str() {
+                    Some(text) if text.contains('=') => {
+                        grants.push((format!("{at}/{i}"), text.to_string()));
+                    }
+                    _ => self.error(
+                        &format!("{at}/{i}"),
+                        "a grant is a string KIND=VALUE, e.g. \"filesystem=.:read-only\" or \
+                         \"http-origin=https://api.example.com\"",
+                    ),
+                }
+            }
+            all.push(RunGrants {
+                plugin: plugin.clone(),
+                pointer: at,
+                grants,
+            });
+        }
+        all
     }
 
     /// Controls run user Python code around every phase; chaosrt has no equivalent yet, and running

@@ -2,11 +2,13 @@
 
 use super::vars::VarArgs;
 use crate::console::{Console, Mask};
+use crate::engine::plugins::GrantOptions;
 use crate::engine::prepare::{Checks, prepare};
 use crate::engine::{
     Dry, Interrupts, RunOptions, Runtime, StrategyFlags, interrupted_while_loading,
 };
 use crate::experiment::{HypothesisStrategy, RollbackStrategy, secret_strings};
+use crate::host::Capability;
 use crate::journal::{Destination, Saved, Status};
 use anyhow::Context;
 use std::path::PathBuf;
@@ -43,8 +45,29 @@ pub struct Args {
     pub fail_fast: bool,
     #[command(flatten)]
     pub vars: VarArgs,
+    /// What a plugin holds in this run, as PLUGIN:KIND=VALUE (the KIND=VALUE of `plugin install
+    /// --grant`); repeat it for each grant. For a plugin named so, these are all it holds (its
+    /// grants in the experiment's `chaosrt` extension are not used); each must be within what it
+    /// was granted at install.
+    #[arg(long, value_name = "PLUGIN:KIND=VALUE", value_parser = parse_run_grant)]
+    pub grant: Vec<(String, Capability)>,
+    /// Let this run's grants go beyond what a plugin was granted at install (never beyond what it
+    /// asks for); each widened grant is logged as a warning.
+    #[arg(long)]
+    pub widen_grants: bool,
     /// The experiment: a JSON or YAML file, or an http(s) URL.
     pub source: String,
+}
+
+/// `PLUGIN:KIND=VALUE`.
+fn parse_run_grant(text: &str) -> Result<(String, Capability), String> {
+    let (plugin, grant) = text
+        .split_once(':')
+        .filter(|(p, _)| !p.is_empty() && !p.contains('='))
+        .ok_or_else(|| {
+            format!("'{text}' is not PLUGIN:KIND=VALUE (e.g. fs:filesystem=.:read-only)")
+        })?;
+    Ok((plugin.to_string(), Capability::from_grant_argument(grant)?))
 }
 
 fn parse_rollback(s: &str) -> Result<RollbackStrategy, String> {
@@ -74,10 +97,14 @@ pub async fn run(
         validate: !args.no_validation,
         verify_tls: !args.no_verify_tls,
         allow_http_source: args.allow_http_source,
+        grants: GrantOptions {
+            grants: args.grant.clone(),
+            widen: args.widen_grants,
+        },
     };
     let loaded = std::sync::OnceLock::new();
     let prepared = tokio::select! {
-        prepared = prepare(&args.source, &vars, &host, &registry, &console, checks, &loaded) => prepared,
+        prepared = prepare(&args.source, &vars, &host, &registry, &console, checks.clone(), &loaded) => prepared,
         () = interrupts.after(0) => {
             let journal = interrupted_while_loading(loaded.get(), args.dry, started, &console);
             journal.save(&destination, &Mask::default())?;

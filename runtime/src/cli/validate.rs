@@ -30,6 +30,7 @@ pub async fn run(args: Args, console: Console) -> anyhow::Result<ExitCode> {
             verify_tls: !args.no_verify_tls,
             // Validation runs nothing, so whatever the network did to the document is only reported.
             allow_http_source: true,
+            ..Default::default()
         },
         &std::sync::OnceLock::new(),
     )

@@ -8,26 +8,99 @@ use crate::registry::{Entry, Registry};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// A loaded plugin with the capabilities it was granted.
+/// A loaded plugin with the capabilities it holds for this run.
 pub struct Loaded {
     pub plugin: Plugin,
+    /// What it holds for this run: what it was granted, unless the run narrowed it.
     pub granted: Vec<Capability>,
+    /// What it was granted at install (a built-in: what it asks for, its documented defaults).
+    pub consented: Vec<Capability>,
+    /// Where this run narrowed (or widened) its grants, if it did.
+    pub narrowed: Option<Narrowed>,
     /// Built into chaosrt (its failure texts are Chaos Toolkit's, unattributed) or installed.
     pub builtin: bool,
     /// A Python bundle's packages, mounted read-only into each of its calls.
     pub site_packages: Option<std::path::PathBuf>,
 }
 
+/// Where a run set a plugin's grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Narrowed {
+    /// The experiment's `chaosrt` extension: the plugin's list at this JSON pointer.
+    Experiment(String),
+    /// `chaosrt run --grant PLUGIN:KIND=VALUE`.
+    CommandLine,
+}
+
+/// The grants a run sets from its command line.
+#[derive(Debug, Clone, Default)]
+pub struct GrantOptions {
+    /// `--grant PLUGIN:KIND=VALUE`, in order. For a plugin named here, these are all it holds in
+    /// this run (the experiment's list for it is not used).
+    pub grants: Vec<(String, Capability)>,
+    /// `--widen-grants`: a run may grant what a plugin asks for beyond what it was granted at
+    /// install, with a warning. Never what it does not ask for.
+    pub widen: bool,
+}
+
 impl Loaded {
     /// The failure message of a call, as the journal and the log show it. An installed plugin's own
-    /// words are attributed to it, so its error text can never read as chaosrt's.
+    /// words are attributed to it, so its error text can never read as chaosrt's. A plugin that
+    /// holds less than it asks for is told what it lacks and where to grant it: after a denial
+    /// always, after another failure as a possible cause.
     pub fn failure(&self, error: CallError) -> String {
-        match error {
+        let denied = matches!(error, CallError::Denied { .. });
+        let message = match error {
             CallError::Failed { message } if !self.builtin => {
                 format!("plugin '{}' failed: {message}", self.plugin.metadata.name)
             }
             other => other.to_string(),
+        };
+        match self.withheld_hint() {
+            Some(hint) if denied => format!("{message}. {hint}"),
+            Some(hint) => format!("{message} (if that is for want of a grant: {hint})"),
+            None => message,
         }
+    }
+
+    /// What the plugin asks for and does not hold in this run, and how to grant each.
+    fn withheld_hint(&self) -> Option<String> {
+        let name = &self.plugin.metadata.name;
+        let withheld: Vec<String> = self
+            .plugin
+            .metadata
+            .capabilities
+            .iter()
+            .filter(|asked| !self.granted.iter().any(|g| asked.is_within(g)))
+            .map(|asked| {
+                let grant = asked.grant_argument();
+                let consented = self.consented.iter().any(|c| asked.is_within(c));
+                match (&self.narrowed, consented) {
+                    (Some(Narrowed::Experiment(at)), true) => format!(
+                        "{} is left out of this run by the experiment's grants at {at}: add \
+                         \"{grant}\" there",
+                        asked.in_words()
+                    ),
+                    (Some(Narrowed::CommandLine), true) => format!(
+                        "{} is left out of this run by --grant {name}:…: add --grant \
+                         {name}:{grant}",
+                        asked.in_words()
+                    ),
+                    (_, _) => format!(
+                        "{} was not granted at install: reinstall with `chaosrt plugin install \
+                         --replace --grant {grant}` (and its other grants), or for one run pass \
+                         `chaosrt run --widen-grants --grant {name}:{grant}`",
+                        asked.in_words()
+                    ),
+                }
+            })
+            .collect();
+        (!withheld.is_empty()).then(|| {
+            format!(
+                "plugin '{name}' asks for more than it holds in this run: {}",
+                withheld.join("; ")
+            )
+        })
     }
 }
 
@@ -167,13 +240,15 @@ pub fn plugin_log(console: &Console, plugin: &str) -> LogSink {
     })
 }
 
-/// Loads each plugin the experiment uses once, and checks each call against the plugin's metadata.
+/// Loads each plugin the experiment uses once, checks each call against the plugin's metadata, and
+/// sets what each holds for this run ([`narrow`]).
 pub async fn load(
     experiment: &Experiment,
     host: &Host,
     registry: &Registry,
     console: &Console,
     check_arguments: bool,
+    options: &GrantOptions,
 ) -> Result<Plugins, Vec<ValidationError>> {
     let mut plugins = Plugins::default();
     let mut errors = Vec::new();
@@ -210,11 +285,101 @@ pub async fn load(
                 }),
         );
     }
+    errors.extend(narrow(&mut plugins, experiment, options, console));
     if errors.is_empty() {
         Ok(plugins)
     } else {
         Err(errors)
     }
+}
+
+/// Sets what each loaded plugin holds for this run: the `--grant`s that name it, else the
+/// experiment's grants for it, else what it was granted. A run may only narrow: every grant must be
+/// within one the plugin was granted at install, or with `--widen-grants` (said loudly) within one
+/// it asks for. A grant for a plugin the experiment does not use is an error, not a silent no-op.
+fn narrow(
+    plugins: &mut Plugins,
+    experiment: &Experiment,
+    options: &GrantOptions,
+    console: &Console,
+) -> Vec<ValidationError> {
+    let mut errors = Vec::new();
+    let used = |name: &str| plugins.loaded.keys().any(|(n, _)| n == name);
+    for (name, grant) in &options.grants {
+        if !used(name) {
+            errors.push(ValidationError {
+                pointer: format!("--grant {name}:{}", grant.grant_argument()),
+                message: format!("the experiment uses no plugin named '{name}'"),
+            });
+        }
+    }
+    for run in &experiment.grants {
+        if !used(&run.plugin) {
+            errors.push(ValidationError {
+                pointer: run.pointer.clone(),
+                message: format!("the experiment uses no plugin named '{}'", run.plugin),
+            });
+        }
+    }
+    for ((name, _), loaded) in plugins.loaded.iter_mut() {
+        let from_command_line: Vec<(String, Capability)> = options
+            .grants
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(n, g)| (format!("--grant {n}:{}", g.grant_argument()), g.clone()))
+            .collect();
+        let (set, narrowed) = if !from_command_line.is_empty() {
+            (from_command_line, Narrowed::CommandLine)
+        } else if let Some(run) = experiment.grants.iter().find(|r| r.plugin == *name) {
+            let mut parsed = Vec::new();
+            for (at, text) in &run.grants {
+                match Capability::from_grant_argument(text) {
+                    Ok(grant) => parsed.push((at.clone(), grant)),
+                    Err(message) => errors.push(ValidationError {
+                        pointer: at.clone(),
+                        message,
+                    }),
+                }
+            }
+            (parsed, Narrowed::Experiment(run.pointer.clone()))
+        } else {
+            continue;
+        };
+        let asked = &loaded.plugin.metadata.capabilities;
+        let mut granted = Vec::new();
+        for (at, grant) in set {
+            let words = grant.in_words();
+            if loaded.consented.iter().any(|c| grant.is_within(c)) {
+                granted.push(grant);
+            } else if !asked.iter().any(|a| grant.is_within(a)) {
+                errors.push(ValidationError {
+                    pointer: at,
+                    message: format!(
+                        "plugin '{name}' does not ask for this ({words}), so no grant can give it"
+                    ),
+                });
+            } else if options.widen {
+                console.warning(&format!(
+                    "--widen-grants: plugin '{name}' holds in this run what it was NOT granted at \
+                     install: it {words}"
+                ));
+                granted.push(grant);
+            } else {
+                errors.push(ValidationError {
+                    pointer: at,
+                    message: format!(
+                        "plugin '{name}' was not granted this at install ({words}); a run may only \
+                         narrow a plugin's grants. Grant it for good with `chaosrt plugin install \
+                         --replace --grant {}`, or for this run only pass --widen-grants",
+                        grant.grant_argument()
+                    ),
+                });
+            }
+        }
+        loaded.granted = granted;
+        loaded.narrowed = Some(narrowed);
+    }
+    errors
 }
 
 async fn load_one(
@@ -253,7 +418,9 @@ async fn load_one(
     let granted = granted(&entry, &plugin);
     Ok(Loaded {
         plugin,
+        consented: granted.clone(),
         granted,
+        narrowed: None,
         builtin,
         site_packages: entry.site_packages(),
     })

@@ -19,8 +19,8 @@ pub struct Prepared {
     pub plugins: Plugins,
 }
 
-/// How thoroughly to check.
-#[derive(Debug, Clone, Copy)]
+/// How thoroughly to check, and what the command line grants.
+#[derive(Debug, Clone, Default)]
 pub struct Checks {
     /// `--no-validation` turns this off: no "Validating…" lines and no check of activity arguments
     /// against plugin metadata. chaosrt still needs a well-formed experiment to run it at all.
@@ -29,6 +29,8 @@ pub struct Checks {
     pub verify_tls: bool,
     /// Fetch a plain-http source from another machine (`--allow-http-source`); loopback always is.
     pub allow_http_source: bool,
+    /// What plugins hold for this run, from the command line (`run --grant`, `--widen-grants`).
+    pub grants: plugins::GrantOptions,
 }
 
 /// Loads and checks `source`; `None` (after logging why) when it cannot run. The experiment goes
@@ -85,7 +87,16 @@ pub async fn prepare(
     if let Some(url) = &url {
         warn_remote_processes(&experiment, url, console);
     }
-    match plugins::load(&experiment, host, registry, console, checks.validate).await {
+    match plugins::load(
+        &experiment,
+        host,
+        registry,
+        console,
+        checks.validate,
+        &checks.grants,
+    )
+    .await
+    {
         Ok(plugins) => Some(Prepared {
             experiment,
             resolved,

@@ -1,18 +1,15 @@
 //! Fetching an experiment by URL, the one part of loading that needs the network (reqwest on
 //! rustls/ring); what a source is, what may be fetched and how its body is read are the experiment
-//! crate's ([`chaosrt_experiment::locate`], [`parse_body`]). The bounded GET under it ([`get`]) also
-//! fetches the plugins `chaosrt plugin install URL` installs.
+//! crate's ([`chaosrt_experiment::locate`], [`parse_body`]); the bounded GET under it is
+//! [`crate::download`].
 
+use crate::download::{GetError, Request, get};
 use chaosrt_experiment::{
-    BEARER_TOKEN_VAR, FetchPolicy, LoadError, Loaded, Location, MAX_FETCHED_BYTES, is_remote_http,
-    load_file, locate, parse_body,
+    BEARER_TOKEN_VAR, FetchPolicy, LoadError, Loaded, Location, MAX_FETCHED_BYTES, load_file,
+    locate, parse_body,
 };
 use serde_json::Value;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
-
-/// reqwest's default limit, kept with the custom redirect policy.
-const MAX_REDIRECTS: usize = 10;
 
 /// How long fetching an experiment may take. Chaos Toolkit waits forever; a run should not hang
 /// before it starts.
@@ -43,10 +40,19 @@ async fn fetch(
     bearer_token: Option<&str>,
     policy: FetchPolicy,
 ) -> Result<Value, LoadError> {
+    let mut headers = vec![(
+        reqwest::header::ACCEPT,
+        "application/json, application/x-yaml".to_string(),
+    )];
+    if let Some(token) = bearer_token.filter(|t| !t.is_empty()) {
+        headers.push((
+            reqwest::header::AUTHORIZATION,
+            format!("bearer {}", token.trim()),
+        ));
+    }
     let request = Request {
         url,
-        accept: "application/json, application/x-yaml",
-        bearer_token,
+        headers,
         max_bytes: MAX_FETCHED_BYTES,
         timeout: FETCH_TIMEOUT,
         policy,
@@ -61,6 +67,7 @@ async fn fetch(
             source: source.into(),
         },
     })?;
+    let content_type = fetched.content_type();
     let body = String::from_utf8_lossy(&fetched.body).into_owned();
     if fetched.status != reqwest::StatusCode::OK {
         return Err(LoadError::Status {
@@ -68,123 +75,7 @@ async fn fetch(
             body,
         });
     }
-    parse_body(&body, &fetched.content_type, url)
-}
-
-/// One bounded GET: what chaosrt fetches by URL (an experiment, a plugin to install).
-pub struct Request<'a> {
-    pub url: &'a str,
-    pub accept: &'a str,
-    pub bearer_token: Option<&'a str>,
-    /// A body longer than this is refused, announced or not.
-    pub max_bytes: u64,
-    pub timeout: Duration,
-    pub policy: FetchPolicy,
-    /// What a redirect to plain http on another machine is refused with, when the policy says so.
-    pub plain_http_refusal: fn(&str) -> String,
-}
-
-/// A response's status, type and whole body.
-pub struct Fetched {
-    pub status: reqwest::StatusCode,
-    pub content_type: String,
-    pub body: Vec<u8>,
-}
-
-/// Why a [`get`] failed.
-#[derive(Debug, thiserror::Error)]
-pub enum GetError {
-    #[error(transparent)]
-    Request(#[from] reqwest::Error),
-    /// The body is larger than the request's `max_bytes`.
-    #[error("the response is too large")]
-    TooLarge,
-}
-
-/// GETs `request.url`, reading the body in chunks so one without a (truthful) length stops at the
-/// cap, not at memory's end.
-pub async fn get(request: &Request<'_>) -> Result<Fetched, GetError> {
-    let client = http_client(request.policy, request.plain_http_refusal)?;
-    let mut builder = client
-        .get(request.url)
-        .header(reqwest::header::ACCEPT, request.accept)
-        .timeout(request.timeout);
-    if let Some(token) = request.bearer_token.filter(|t| !t.is_empty()) {
-        builder = builder.header(
-            reqwest::header::AUTHORIZATION,
-            format!("bearer {}", token.trim()),
-        );
-    }
-    let mut response = builder.send().await?;
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    if response
-        .content_length()
-        .is_some_and(|n| n > request.max_bytes)
-    {
-        return Err(GetError::TooLarge);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if (body.len() + chunk.len()) as u64 > request.max_bytes {
-            return Err(GetError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Fetched {
-        status,
-        content_type,
-        body,
-    })
-}
-
-/// A client on rustls with the `ring` provider, which the workspace already builds for
-/// wasmtime-wasi-http (reqwest's default provider, aws-lc-rs, would add a C build), and the
-/// platform's certificate verifier as reqwest's default TLS setup uses. `localhost` is this
-/// machine's loopback, never a name the network answers for, and a redirect may not go where the
-/// policy would not fetch.
-fn http_client(
-    policy: FetchPolicy,
-    plain_http_refusal: fn(&str) -> String,
-) -> Result<reqwest::Client, reqwest::Error> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let tls = if policy.verify_tls {
-        rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .and_then(|builder| builder.with_platform_verifier())
-            .map(|builder| builder.with_no_client_auth())
-    } else {
-        crate::tls::unverified_client_config()
-    };
-    let loopback = [
-        SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0),
-        SocketAddr::new(Ipv6Addr::LOCALHOST.into(), 0),
-    ];
-    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
-        if !policy.allow_http && is_remote_http(attempt.url()) {
-            let refused = plain_http_refusal(attempt.url().as_str());
-            attempt.error(refused)
-        } else if attempt.previous().len() >= MAX_REDIRECTS {
-            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
-        } else {
-            attempt.follow()
-        }
-    });
-    let builder = reqwest::Client::builder()
-        .resolve_to_addrs("localhost", &loopback)
-        .redirect(redirects);
-    match tls {
-        Ok(tls) => builder.tls_backend_preconfigured(tls),
-        // Leaves reqwest to report the TLS setup failure when the client is built.
-        Err(_) => builder,
-    }
-    .build()
+    parse_body(&body, &content_type, url)
 }
 
 #[cfg(test)]

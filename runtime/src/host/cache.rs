@@ -53,6 +53,9 @@ pub enum Origin {
     Compiled,
     /// Loaded from a cached artifact that matched its record.
     Cached,
+    /// Loaded from the compiled form an install stored beside the plugin, which matched the
+    /// plugin's manifest.
+    Installed,
     /// Compiled again because the cached artifact at `artifact` could not be trusted.
     Recompiled { artifact: PathBuf, why: Stale },
 }
@@ -151,6 +154,11 @@ impl CompileCache {
             dirs,
             engine_key: format!("{:016x}", hasher.finish()),
         }
+    }
+
+    /// The engine's compatibility key, as artifacts are keyed by it.
+    pub fn engine_key(&self) -> &str {
+        &self.engine_key
     }
 
     fn stem(&self, sha256: &str) -> String {

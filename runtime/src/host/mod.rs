@@ -42,6 +42,7 @@ use bindings::{Contract, DISCOVERY_INTERFACE, Exports, PLUGIN_INTERFACE};
 use cache::{CacheDirs, CompileCache, CompileFailure, Lookup};
 use error::PluginError;
 use state::{CallClock, CallState, Denials, HttpGate, MemoryBudget, MemoryCap, Refused};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
@@ -94,6 +95,27 @@ impl Plugin {
     pub fn discovers(&self) -> bool {
         self.exports.discovers()
     }
+
+    /// Its compiled form, for an install to keep beside it ([`Compiled::Installed`]).
+    pub fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        self.pre.component().serialize()
+    }
+}
+
+/// Where [`Host::load_with`] finds a component's compiled form.
+pub enum Compiled<'a> {
+    /// In the compile cache; compiled on a miss, and what was compiled is cached.
+    Cache,
+    /// Compiled now unless the cache has it, and not cached ([`Host::load_to_install`]).
+    Fresh,
+    /// An artifact chaosrt's own build made (a built-in's); the cache on a misfit.
+    Precompiled(&'a [u8]),
+    /// The artifact an install stored beside the plugin, at `path`, whose sha256 the registry
+    /// checked against the record its install made in the plugin's private manifest.
+    Installed { artifact: &'a [u8], path: &'a Path },
+    /// The stored artifact at `path` could not be trusted: compiled again (and cached), with a
+    /// warning that says why.
+    Stale { path: &'a Path, why: cache::Stale },
 }
 
 /// One activity call.
@@ -151,7 +173,13 @@ impl Host {
     /// plugin asking for what it may not have or the host does not implement. Only a plugin that got
     /// that far is written to the cache. `name` only labels errors.
     pub async fn load(&self, name: &str, bytes: &[u8], log: LogSink) -> Result<Plugin, LoadError> {
-        self.load_with(name, bytes, None, log).await
+        self.load_with(name, bytes, Compiled::Cache, log).await
+    }
+
+    /// The key of this engine's compiled code: an artifact made by an engine with another key (another
+    /// wasmtime, other settings) cannot be loaded here.
+    pub fn engine_key(&self) -> &str {
+        self.cache.engine_key()
     }
 
     /// Loads a built-in plugin as [`Host::load`] does, but from the form precompiled into chaosrt
@@ -166,31 +194,54 @@ impl Host {
         // A `Builtin` can only be one of the constants of `chaosrt_builtins`, whose artifacts its
         // build script made with wasmtime's `precompile_component`: they are part of this binary,
         // as trusted as its own code.
-        self.load_with(
-            builtin.name(),
-            builtin.component(),
-            builtin.precompiled(),
-            log,
-        )
-        .await
+        let compiled = match builtin.precompiled() {
+            Some(artifact) => Compiled::Precompiled(artifact),
+            None => Compiled::Cache,
+        };
+        self.load_with(builtin.name(), builtin.component(), compiled, log)
+            .await
     }
 
-    /// [`Host::load`], trying first `precompiled`, an artifact of wasmtime's `precompile_component`
-    /// for `bytes` that the caller vouches for (see [`deserialize_precompiled`]).
-    async fn load_with(
+    /// [`Host::load`], with the compiled form where `compiled` says: [`Compiled::Fresh`] for a
+    /// component about to be installed (the install keeps its compiled form, [`Plugin::serialize`],
+    /// and a refused or abandoned install must leave nothing in the cache),
+    /// [`Compiled::Installed`] or [`Compiled::Stale`] for an installed plugin whose stored compiled
+    /// form the registry checked against its manifest.
+    pub async fn load_with(
         &self,
         name: &str,
         bytes: &[u8],
-        precompiled: Option<&[u8]>,
+        compiled: Compiled<'_>,
         log: LogSink,
     ) -> Result<Plugin, LoadError> {
         let built = check_contract_version(name, bytes)?;
         let sha256 = cache::sha256_hex(bytes);
-        let fits =
-            precompiled.and_then(|artifact| deserialize_precompiled(&self.engine, artifact).ok());
-        let found = match fits {
-            Some(component) => Lookup::Hit(component, cache::Origin::Precompiled),
-            None => self.cache.lookup(&self.engine, &sha256),
+        let cache_it = !matches!(compiled, Compiled::Fresh);
+        let found = match compiled {
+            Compiled::Precompiled(artifact) => {
+                match deserialize_precompiled(&self.engine, artifact) {
+                    Ok(component) => Lookup::Hit(component, cache::Origin::Precompiled),
+                    Err(_) => self.cache.lookup(&self.engine, &sha256),
+                }
+            }
+            Compiled::Installed { artifact, path } => {
+                match deserialize_precompiled(&self.engine, artifact) {
+                    Ok(component) => Lookup::Hit(component, cache::Origin::Installed),
+                    Err(e) => Lookup::Miss(cache::Origin::Recompiled {
+                        artifact: path.to_path_buf(),
+                        why: cache::Stale::Unreadable(format!("wasmtime refused it: {e:#}")),
+                    }),
+                }
+            }
+            Compiled::Stale { path, why } => Lookup::Miss(cache::Origin::Recompiled {
+                artifact: path.to_path_buf(),
+                why,
+            }),
+            Compiled::Cache => self.cache.lookup(&self.engine, &sha256),
+            Compiled::Fresh => match self.cache.lookup(&self.engine, &sha256) {
+                hit @ Lookup::Hit(..) => hit,
+                Lookup::Miss(_) => Lookup::Miss(cache::Origin::Compiled),
+            },
         };
         let (component, loaded_from) = match found {
             Lookup::Hit(component, origin) => (component, origin),
@@ -246,10 +297,12 @@ impl Host {
                 problem,
             })?;
         check_filesystem_paths(name, &metadata.capabilities)?;
-        if matches!(
-            loaded_from,
-            cache::Origin::Compiled | cache::Origin::Recompiled { .. }
-        ) {
+        if cache_it
+            && matches!(
+                loaded_from,
+                cache::Origin::Compiled | cache::Origin::Recompiled { .. }
+            )
+        {
             // Best effort: a cache that cannot be written only costs time.
             let _ = self.cache.store(&sha256, &component);
         }
@@ -832,7 +885,12 @@ mod tests {
         let not_one = fs.component();
         for artifact in [&foreign[..], not_one] {
             let loaded = host
-                .load_with("fs", fs.component(), Some(artifact), log.clone())
+                .load_with(
+                    "fs",
+                    fs.component(),
+                    Compiled::Precompiled(artifact),
+                    log.clone(),
+                )
                 .await
                 .unwrap();
             assert_eq!(loaded.loaded_from, cache::Origin::Compiled);

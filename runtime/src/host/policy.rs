@@ -244,8 +244,9 @@ impl Capability {
 }
 
 impl Capability {
-    /// Whether granting `self` gives no more than the request `asked`: the same capability, or a
-    /// directory read-only that was asked read-write.
+    /// Whether granting `self` gives no more than the request (or grant) `asked`: the same
+    /// capability; a directory read-only that was asked read-write; Kubernetes access to some of
+    /// the namespaces, resources and verbs asked for (`*` in the request covers any).
     pub fn is_within(&self, asked: &Capability) -> bool {
         match (self, asked) {
             (
@@ -255,15 +256,32 @@ impl Capability {
                     access: asked_access,
                 },
             ) => path == asked_path && (access == asked_access || *access == Access::ReadOnly),
+            (
+                Capability::Kubernetes {
+                    namespaces,
+                    resources,
+                    verbs,
+                },
+                Capability::Kubernetes {
+                    namespaces: n,
+                    resources: r,
+                    verbs: v,
+                },
+            ) => {
+                let covered = |items: &[String], by: &[String]| {
+                    items.iter().all(|i| by.iter().any(|b| b == "*" || b == i))
+                };
+                covered(namespaces, n) && covered(resources, r) && covered(verbs, v)
+            }
             _ => self == asked,
         }
     }
 
-    /// The `plugin install --grant` argument that grants exactly this (escaped); `None` for a
-    /// Kubernetes capability, granted with `--yes` only.
-    pub fn grant_argument(&self) -> Option<String> {
+    /// The `--grant` argument that grants exactly this (escaped): `KIND=VALUE`, the form
+    /// [`Capability::from_grant_argument`] reads.
+    pub fn grant_argument(&self) -> String {
         use crate::escape::escape;
-        Some(match self {
+        match self {
             Capability::HttpOrigin { origin } => format!("http-origin={}", escape(origin)),
             Capability::HttpArgument { argument } => format!("http-argument={}", escape(argument)),
             Capability::HttpConfiguration { key } => format!("http-configuration={}", escape(key)),
@@ -275,7 +293,75 @@ impl Capability {
                 format!("filesystem={}:{access}", escape(path))
             }
             Capability::Environment { name } => format!("environment={}", escape(name)),
-            Capability::Kubernetes { .. } => return None,
+            Capability::Kubernetes {
+                namespaces,
+                resources,
+                verbs,
+            } => format!(
+                "kubernetes={}:{}:{}",
+                escape(&namespaces.join(",")),
+                escape(&resources.join(",")),
+                escape(&verbs.join(","))
+            ),
+        }
+    }
+
+    /// Reads a grant as `--grant` and an experiment's `chaosrt` extension write it: `KIND=VALUE`
+    /// with KIND `http-origin`, `http-argument`, `http-configuration`, `filesystem`
+    /// (`PATH:read-only|read-write`),
+    /// `environment` or `kubernetes` (`NAMESPACES:RESOURCES:VERBS`, each a comma list; `*` is any,
+    /// an empty namespace is a cluster-scoped resource).
+    pub fn from_grant_argument(text: &str) -> Result<Capability, String> {
+        let (kind, value) = text
+            .split_once('=')
+            .filter(|(_, v)| !v.is_empty())
+            .ok_or_else(|| format!("'{text}' is not KIND=VALUE"))?;
+        Ok(match kind {
+            "http-origin" => Capability::HttpOrigin {
+                origin: value.into(),
+            },
+            "http-argument" => Capability::HttpArgument {
+                argument: value.into(),
+            },
+            "http-configuration" => Capability::HttpConfiguration { key: value.into() },
+            "environment" => Capability::Environment { name: value.into() },
+            "filesystem" => {
+                let (path, access) = match value.rsplit_once(':') {
+                    Some((path, "read-only")) => (path, Access::ReadOnly),
+                    Some((path, "read-write")) => (path, Access::ReadWrite),
+                    _ => {
+                        return Err(format!(
+                            "'{text}': a filesystem grant is filesystem=PATH:read-only or \
+                             PATH:read-write"
+                        ));
+                    }
+                };
+                Capability::Filesystem {
+                    path: path.into(),
+                    access,
+                }
+            }
+            "kubernetes" => {
+                let parts: Vec<&str> = value.split(':').collect();
+                let [namespaces, resources, verbs] = parts[..] else {
+                    return Err(format!(
+                        "'{text}': a kubernetes grant is kubernetes=NAMESPACES:RESOURCES:VERBS, \
+                         each a comma list (e.g. kubernetes=shop:pods,pods/log:get,list,delete)"
+                    ));
+                };
+                let list = |items: &str| items.split(',').map(str::to_string).collect();
+                Capability::Kubernetes {
+                    namespaces: list(namespaces),
+                    resources: list(resources),
+                    verbs: list(verbs),
+                }
+            }
+            other => {
+                return Err(format!(
+                    "'{other}' is not a kind of grant (http-origin, http-argument, \
+                     http-configuration, filesystem, environment, kubernetes)"
+                ));
+            }
         })
     }
 }
@@ -539,5 +625,41 @@ mod tests {
             ..Grants::default()
         };
         assert!(!verified.allows_insecure_tls(&o));
+    }
+
+    /// `--grant` text and capabilities convert both ways; narrower forms are within the wider.
+    #[test]
+    fn grant_arguments_read_back_and_narrow() {
+        for text in [
+            "http-origin=https://api.example.com",
+            "http-argument=url",
+            "filesystem=/srv/data:read-only",
+            "filesystem=.:read-write",
+            "environment=API_TOKEN",
+            "kubernetes=shop,:pods,pods/log,nodes:get,list",
+        ] {
+            let grant = Capability::from_grant_argument(text).unwrap();
+            assert_eq!(grant.grant_argument(), text);
+        }
+        for (bad, why) in [
+            ("filesystem=.", "PATH:read-only"),
+            ("kubernetes=a:b", "NAMESPACES:RESOURCES:VERBS"),
+            ("network=all", "not a kind of grant"),
+            ("environment=", "not KIND=VALUE"),
+        ] {
+            let err = Capability::from_grant_argument(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        let grant = |t: &str| Capability::from_grant_argument(t).unwrap();
+        let asked = grant("kubernetes=default,shop:pods:list,delete");
+        assert!(grant("kubernetes=shop:pods:list").is_within(&asked));
+        assert!(!grant("kubernetes=other:pods:list").is_within(&asked));
+        assert!(!grant("kubernetes=shop:pods:get").is_within(&asked));
+        assert!(!grant("kubernetes=*:pods:list").is_within(&asked));
+        assert!(grant("kubernetes=shop:pods:list").is_within(&grant("kubernetes=*:*:*")));
+        let rw = grant("filesystem=.:read-write");
+        assert!(grant("filesystem=.:read-only").is_within(&rw));
+        assert!(!rw.is_within(&grant("filesystem=.:read-only")));
+        assert!(!grant("filesystem=/:read-only").is_within(&rw));
     }
 }

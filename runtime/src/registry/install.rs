@@ -1,13 +1,16 @@
 //! Installing and removing a plugin: all at once or not at all.
 //!
-//! `plugin.wasm` and `manifest.json` are written into a private staging directory beside the final
-//! one and the directory is then renamed into place (exchanged with the old one when replacing), so
-//! a listing sees the old plugin or the new one, never half of either, and a failed install leaves
-//! the store as it was. Different bytes under an installed name and version are refused unless the
+//! `plugin.wasm`, its compiled form `plugin.cwasm` and `manifest.json` are written into a private
+//! staging directory beside the final one and the directory is then renamed into place (exchanged
+//! with the old one when replacing), so a listing sees the old plugin or the new one, never half of
+//! either, and a failed or killed install leaves the store as it was (a killed one may leave a
+//! hidden `.staging-*` directory, which nothing reads). Different bytes under an installed name and version are refused unless the
 //! operator asks to replace them: a reinstall must never swap a plugin, and what it was granted,
 //! behind their back.
 
-use super::{MANIFEST, Manifest, PLUGINS, Registry, RegistryError, WASM, check_grants, io};
+use super::{
+    COMPILED, MANIFEST, Manifest, PLUGINS, Registry, RegistryError, WASM, check_grants, io,
+};
 use crate::private_fs::{self, Staged};
 use std::path::PathBuf;
 
@@ -18,8 +21,8 @@ pub enum Plan {
     Fresh,
     /// The same bytes are already installed there: nothing to do.
     Unchanged,
-    /// Other bytes are installed there, or an install that cannot be read, and the operator asked to
-    /// replace it.
+    /// The operator asked to replace what is installed there: other bytes, an install that cannot be
+    /// read, or the same bytes (to store their compiled form and grants afresh).
     Replace,
 }
 
@@ -43,7 +46,7 @@ impl Registry {
             None => Ok(Plan::Fresh),
             Some(Ok(entry)) => {
                 let installed = entry.manifest.map(|m| m.sha256).unwrap_or_default();
-                if installed == manifest.sha256 {
+                if installed == manifest.sha256 && !replace {
                     Ok(Plan::Unchanged)
                 } else if replace {
                     Ok(Plan::Replace)
@@ -62,15 +65,16 @@ impl Registry {
         }
     }
 
-    /// Stores a plugin and its manifest, as [`Registry::plan`] says; returns what was done and the
-    /// plugin's directory.
+    /// Stores a plugin, its compiled form and its manifest (whose `compiled` must describe
+    /// `compiled`), as [`Registry::plan`] says; returns what was done and the plugin's directory.
     pub fn install(
         &self,
         bytes: &[u8],
+        compiled: &[u8],
         manifest: &Manifest,
         replace: bool,
     ) -> Result<(Plan, PathBuf), RegistryError> {
-        self.install_with(bytes, manifest, replace, None)
+        self.install_with(bytes, compiled, manifest, replace, None)
     }
 
     /// [`Registry::install`], with a Python bundle's packages (`site_packages`) stored beside the
@@ -78,6 +82,7 @@ impl Registry {
     pub fn install_with(
         &self,
         bytes: &[u8],
+        compiled: &[u8],
         manifest: &Manifest,
         replace: bool,
         site_packages: Option<&std::path::Path>,
@@ -102,7 +107,12 @@ impl Registry {
         }
         let staged = Staged::new_in(&name_dir).map_err(RegistryError::Store)?;
         let text = serde_json::to_string_pretty(manifest).expect("manifests serialise");
-        for (file, content) in [(WASM, bytes), (MANIFEST, text.as_bytes())] {
+        // The manifest last: a staging directory cut short never holds one.
+        for (file, content) in [
+            (WASM, bytes),
+            (COMPILED, compiled),
+            (MANIFEST, text.as_bytes()),
+        ] {
             let path = staged.path().join(file);
             private_fs::write_file(&path, content).map_err(RegistryError::Store)?;
         }

@@ -4,7 +4,9 @@
 
 use super::{Entry, Registry, Source};
 use crate::escape::escape;
-use crate::host::{Host, LogSink, Plugin};
+use crate::host::cache::Stale;
+use crate::host::cache::sha256_hex;
+use crate::host::{Compiled, Host, LogSink, Plugin};
 
 impl Registry {
     /// Every plugin that loads, built-ins first. `log` gives each plugin's log sink; `warn` receives a
@@ -48,15 +50,61 @@ impl Registry {
         loaded
     }
 
+    /// The compiled form the install of `entry` stored at `path`, when it was made by an engine of
+    /// `engine_key`: its bytes when they are the ones the manifest records, why not otherwise.
+    /// `None` when there is none for this engine (an older install, another chaosrt): the compile
+    /// cache serves then.
+    fn compiled(
+        &self,
+        entry: &Entry,
+        engine_key: &str,
+        path: &std::path::Path,
+    ) -> Option<Result<Vec<u8>, Stale>> {
+        let manifest = entry.manifest.as_ref()?;
+        let record = manifest.compiled.as_ref()?;
+        if record.engine != engine_key {
+            return None;
+        }
+        if record.component != manifest.sha256 {
+            return Some(Err(Stale::Unreadable(
+                "it was compiled from other bytes than the plugin's".into(),
+            )));
+        }
+        Some(match crate::private_fs::read_file(path, record.bytes) {
+            Ok(Some(bytes)) if sha256_hex(&bytes) == record.sha256 => Ok(bytes),
+            Ok(Some(_)) => Err(Stale::Mismatch),
+            Ok(None) => Err(Stale::Unreadable("it is missing".into())),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(Stale::Mismatch),
+            Err(e) => Err(Stale::Unreadable(e.to_string())),
+        })
+    }
+
     /// Loads `entry`'s component, integrity-checked. An installed plugin must still describe itself
     /// as the name and version it was installed as: its metadata is the plugin's word, read again on
     /// every load, and the name is what its log lines and failures are attributed to.
     pub async fn load(&self, host: &Host, entry: &Entry, log: LogSink) -> Result<Plugin, String> {
         let loaded = match &entry.source {
             Source::Builtin(builtin) => host.load_builtin(builtin, log).await,
-            Source::Installed(_) => {
+            Source::Installed(path) => {
                 let bytes = self.bytes(entry).map_err(|e| e.to_string())?;
-                host.load(&entry.name, &bytes, log).await
+                let compiled_path = path.with_file_name(super::COMPILED);
+                match self.compiled(entry, host.engine_key(), &compiled_path) {
+                    Some(Ok(artifact)) => {
+                        let compiled = Compiled::Installed {
+                            artifact: &artifact,
+                            path: &compiled_path,
+                        };
+                        host.load_with(&entry.name, &bytes, compiled, log).await
+                    }
+                    Some(Err(why)) => {
+                        let compiled = Compiled::Stale {
+                            path: &compiled_path,
+                            why,
+                        };
+                        host.load_with(&entry.name, &bytes, compiled, log).await
+                    }
+                    None => host.load(&entry.name, &bytes, log).await,
+                }
             }
         };
         let plugin = loaded.map_err(|e| e.to_string())?;

@@ -2,13 +2,15 @@
 //! directory, each with a manifest recording its sha256 and the capabilities the operator granted.
 //! The registry owns integrity: bytes whose digest does not match their manifest are never handed out.
 //!
-//! The store is `<data dir>/plugins/<name>/<version>/{plugin.wasm, manifest.json}`, private to the
+//! The store is `<data dir>/plugins/<name>/<version>/{plugin.wasm, plugin.cwasm, manifest.json}`
+//! (the component, its compiled form made at install, and what was installed), private to the
 //! user and read without following links ([`crate::private_fs`]). Every file read from it is
 //! bounded, and every manifest is checked against the directory it is in. One installed plugin that
 //! cannot be read is reported on its own: it never hides the others ([`Registry::load_all`]).
 
 mod install;
 mod load;
+pub mod oci;
 pub mod python;
 
 pub use install::Plan;
@@ -37,11 +39,39 @@ pub struct Manifest {
     pub sha256: String,
     /// What the operator granted at install (a subset of what the plugin asked for).
     pub granted: Vec<Capability>,
-    /// Where it was installed from, for `plugin list`.
+    /// What the plugin asked for when it was installed (absent from an older chaosrt's manifests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked: Option<Vec<Capability>>,
+    /// Where it was installed from: a file's path, a URL, or an OCI reference pinned to the
+    /// manifest digest it named (`oci://HOST/REPOSITORY:TAG@sha256:…`).
     pub source: String,
+    /// The contract version it was built for, as its exports name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<String>,
+    /// Its compiled form, `plugin.cwasm` beside it, made by the install (absent from an older
+    /// chaosrt's manifests: those are compiled into the compile cache instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiled: Option<CompiledRecord>,
     /// A plugin chaosrt built from Python packages: what it bundles and serves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python: Option<python::PythonBundle>,
+}
+
+/// What a manifest records of the compiled form its install stored: the artifact is native code
+/// wasmtime runs as it is, so it is loaded only when it is still these very bytes, made by an engine
+/// of this key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompiledRecord {
+    /// The engine's compatibility key ([`crate::host::Host::engine_key`]).
+    pub engine: String,
+    /// Hex sha256 of the component it was compiled from: the compiled form of other bytes is never
+    /// run in the place of these.
+    pub component: String,
+    /// Hex sha256 of `plugin.cwasm`.
+    pub sha256: String,
+    /// Its length: a longer file is refused without being read.
+    pub bytes: u64,
 }
 
 /// A plugin the registry can hand out.
@@ -130,6 +160,7 @@ const MANIFEST_BYTES: u64 = 1 << 20;
 /// The directory of the store below the data directory.
 const PLUGINS: &str = "plugins";
 const WASM: &str = "plugin.wasm";
+const COMPILED: &str = "plugin.cwasm";
 const MANIFEST: &str = "manifest.json";
 
 /// One installed plugin found in the store: its directory's name and version, and what it holds.

@@ -14,8 +14,11 @@ fn manifest(name: &str, version: &str, bytes: &[u8]) -> Manifest {
             path: ".".into(),
             access: Access::ReadOnly,
         }],
+        asked: None,
         python: None,
         source: "test".into(),
+        contract: None,
+        compiled: None,
     }
 }
 
@@ -49,7 +52,7 @@ fn an_install_is_private_and_readable_back() {
     let (tmp, registry) = registry();
     let (plan, dir) = with_umask_000(|| {
         registry
-            .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+            .install(b"one", b"compiled", &manifest("p", "1.0.0", b"one"), false)
             .unwrap()
     });
     assert_eq!(plan, Plan::Fresh);
@@ -71,11 +74,11 @@ fn an_install_is_private_and_readable_back() {
 fn other_bytes_under_an_installed_version_are_refused_unless_replacing() {
     let (tmp, registry) = registry();
     registry
-        .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+        .install(b"one", b"compiled", &manifest("p", "1.0.0", b"one"), false)
         .unwrap();
     let before = snapshot(tmp.path());
     let err = registry
-        .install(b"two", &manifest("p", "1.0.0", b"two"), false)
+        .install(b"two", b"compiled", &manifest("p", "1.0.0", b"two"), false)
         .unwrap_err();
     assert!(
         err.to_string()
@@ -88,12 +91,12 @@ fn other_bytes_under_an_installed_version_are_refused_unless_replacing() {
         "a refused install changed the store"
     );
     let (plan, _) = registry
-        .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+        .install(b"one", b"compiled", &manifest("p", "1.0.0", b"one"), false)
         .unwrap();
     assert_eq!(plan, Plan::Unchanged);
     assert_eq!(snapshot(tmp.path()), before);
     let (plan, _) = registry
-        .install(b"two", &manifest("p", "1.0.0", b"two"), true)
+        .install(b"two", b"compiled", &manifest("p", "1.0.0", b"two"), true)
         .unwrap();
     assert_eq!(plan, Plan::Replace);
     let entry = registry.find("p", Some("1.0.0")).unwrap();
@@ -114,7 +117,9 @@ fn relative_filesystem_grants_are_refused_at_install_and_at_load() {
         path: "..".into(),
         access: Access::ReadWrite,
     }];
-    let err = registry.install(b"one", &bad, false).unwrap_err();
+    let err = registry
+        .install(b"one", b"compiled", &bad, false)
+        .unwrap_err();
     assert!(
         err.to_string().contains("grants the filesystem path '..'"),
         "{err}"
@@ -122,7 +127,7 @@ fn relative_filesystem_grants_are_refused_at_install_and_at_load() {
     assert!(!tmp.path().join("chaosrt/plugins/p/1.0.0").exists());
     // A manifest edited by hand to grant it is refused when read.
     let (_, dir) = registry
-        .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+        .install(b"one", b"compiled", &manifest("p", "1.0.0", b"one"), false)
         .unwrap();
     std::fs::write(dir.join(MANIFEST), serde_json::to_string(&bad).unwrap()).unwrap();
     let err = registry.find("p", None).unwrap_err();
@@ -136,10 +141,20 @@ fn relative_filesystem_grants_are_refused_at_install_and_at_load() {
 fn a_broken_plugin_hides_only_itself() {
     let (_tmp, registry) = registry();
     registry
-        .install(b"one", &manifest("good", "1.0.0", b"one"), false)
+        .install(
+            b"one",
+            b"compiled",
+            &manifest("good", "1.0.0", b"one"),
+            false,
+        )
         .unwrap();
     let (_, dir) = registry
-        .install(b"two", &manifest("bad", "1.0.0", b"two"), false)
+        .install(
+            b"two",
+            b"compiled",
+            &manifest("bad", "1.0.0", b"two"),
+            false,
+        )
         .unwrap();
     std::fs::write(dir.join(MANIFEST), "{").unwrap();
     assert!(registry.find("good", None).is_ok());
@@ -164,7 +179,7 @@ fn a_broken_plugin_hides_only_itself() {
 fn a_linked_plugin_directory_is_refused() {
     let (tmp, registry) = registry();
     let (_, dir) = registry
-        .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+        .install(b"one", b"compiled", &manifest("p", "1.0.0", b"one"), false)
         .unwrap();
     let elsewhere = tmp.path().join("elsewhere");
     std::fs::rename(&dir, &elsewhere).unwrap();
@@ -178,7 +193,12 @@ fn the_newest_version_is_the_highest_semantic_version() {
     let (_tmp, registry) = registry();
     for v in ["0.9.0", "0.10.0", "0.10.0-rc.1"] {
         registry
-            .install(v.as_bytes(), &manifest("p", v, v.as_bytes()), false)
+            .install(
+                v.as_bytes(),
+                b"compiled",
+                &manifest("p", v, v.as_bytes()),
+                false,
+            )
             .unwrap();
     }
     let entry = registry.find("p", None).unwrap();
@@ -190,7 +210,12 @@ fn a_partial_version_selects_the_newest_release_it_prefixes() {
     let (_tmp, registry) = registry();
     for v in ["1.2.0", "1.2.10", "1.2.9", "1.20.0", "1.3.0-rc.1", "2.0.0"] {
         registry
-            .install(v.as_bytes(), &manifest("p", v, v.as_bytes()), false)
+            .install(
+                v.as_bytes(),
+                b"compiled",
+                &manifest("p", v, v.as_bytes()),
+                false,
+            )
             .unwrap();
     }
     let found = |wanted: &str| {
@@ -217,7 +242,7 @@ fn a_partial_version_selects_the_newest_release_it_prefixes() {
 fn a_manifest_written_before_contract_0_2_keeps_its_grants() {
     let (_tmp, registry) = registry();
     let (_, dir) = registry
-        .install(b"one", &manifest("p", "1.0.0", b"one"), false)
+        .install(b"one", b"compiled", &manifest("p", "1.0.0", b"one"), false)
         .unwrap();
     let old = serde_json::json!({
         "name": "p", "version": "1.0.0", "description": "d", "sha256": sha256_hex(b"one"),
@@ -258,11 +283,16 @@ fn removing_takes_one_version_or_all_and_leaves_the_others() {
     let (_tmp, registry) = registry();
     for v in ["1.0.0", "1.1.0"] {
         registry
-            .install(v.as_bytes(), &manifest("p", v, v.as_bytes()), false)
+            .install(
+                v.as_bytes(),
+                b"compiled",
+                &manifest("p", v, v.as_bytes()),
+                false,
+            )
             .unwrap();
     }
     registry
-        .install(b"q", &manifest("q", "1.0.0", b"q"), false)
+        .install(b"q", b"compiled", &manifest("q", "1.0.0", b"q"), false)
         .unwrap();
     assert_eq!(registry.remove("p", Some("1.0.0")).unwrap(), ["1.0.0"]);
     assert_eq!(
@@ -314,7 +344,7 @@ fn a_python_bundle_is_stored_with_its_packages_and_serves_its_modules() {
     let mut m = manifest("chaostoolkit-x", "1.0.0", b"one");
     m.python = Some(bundle(&["chaosx"]));
     let (_, dir) = registry
-        .install_with(b"one", &m, false, Some(&site))
+        .install_with(b"one", b"compiled", &m, false, Some(&site))
         .unwrap();
     assert_eq!(
         std::fs::read(dir.join("site-packages/chaosx/data/en.json")).unwrap(),
@@ -332,7 +362,7 @@ fn a_python_bundle_is_stored_with_its_packages_and_serves_its_modules() {
     );
     // A plugin that is not a bundle has no packages to mount, even with a directory of that name.
     let (_, plain) = registry
-        .install(b"two", &manifest("p", "1.0.0", b"two"), false)
+        .install(b"two", b"compiled", &manifest("p", "1.0.0", b"two"), false)
         .unwrap();
     std::fs::create_dir(plain.join("site-packages")).unwrap();
     assert_eq!(registry.find("p", None).unwrap().site_packages(), None);
@@ -345,7 +375,7 @@ fn a_link_among_the_packages_is_refused_and_nothing_is_installed() {
     std::os::unix::fs::symlink("/etc/passwd", site.join("chaosx/passwd")).unwrap();
     let mut m = manifest("chaostoolkit-x", "1.0.0", b"one");
     m.python = Some(bundle(&["chaosx"]));
-    let err = registry.install_with(b"one", &m, false, Some(&site));
+    let err = registry.install_with(b"one", b"compiled", &m, false, Some(&site));
     assert!(
         err.as_ref()
             .is_err_and(|e| e.to_string().contains("neither a file nor a directory")),

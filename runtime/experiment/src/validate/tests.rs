@@ -960,6 +960,64 @@ fn allowed_origins_are_origins() {
     assert!(!call.arguments.contains_key("allowed_origins"));
 }
 
+/// chaosrt's extension item carries per-run grants; Chaos Toolkit's other items stay opaque.
+#[test]
+fn the_chaosrt_extension_holds_grants_checked_at_their_pointers() {
+    let doc = experiment_with(json!({"extensions": [
+        {"name": "other", "anything": [1, 2]},
+        {"name": "chaosrt", "grants": {"fs": ["filesystem=.:read-only"], "a/b": []}}
+    ]}));
+    let experiment = validate(&doc).unwrap();
+    assert_eq!(
+        experiment.grants,
+        vec![
+            RunGrants {
+                plugin: "fs".into(),
+                pointer: "/extensions/1/grants/fs".into(),
+                grants: vec![(
+                    "/extensions/1/grants/fs/0".into(),
+                    "filesystem=.:read-only".into()
+                )],
+            },
+            RunGrants {
+                plugin: "a/b".into(),
+                pointer: "/extensions/1/grants/a~1b".into(),
+                grants: vec![],
+            },
+        ]
+    );
+    check_table(vec![
+        (
+            experiment_with(json!({"extensions": [{"name": "chaosrt", "grants": ["x"]}]})),
+            vec!["/extensions/0/grants: grants must be an object"],
+        ),
+        (
+            experiment_with(
+                json!({"extensions": [{"name": "chaosrt", "grants": {"fs": "filesystem=.:read-only"}}]}),
+            ),
+            vec!["/extensions/0/grants/fs: grants must be an object"],
+        ),
+        (
+            experiment_with(
+                json!({"extensions": [{"name": "chaosrt", "grants": {"fs": [3, "x"]}}]}),
+            ),
+            vec![
+                "/extensions/0/grants/fs/0: a grant is a string KIND=VALUE",
+                "/extensions/0/grants/fs/1: a grant is a string KIND=VALUE",
+            ],
+        ),
+        (
+            experiment_with(
+                json!({"extensions": [{"name": "chaosrt", "grnats": {}}, {"name": "chaosrt"}]}),
+            ),
+            vec![
+                "/extensions/0/grnats: `grnats` is not a setting of chaosrt's extension",
+                "/extensions/1: a second `chaosrt` extension; put its settings in /extensions/0",
+            ],
+        ),
+    ]);
+}
+
 /// A python provider whose module an installed Python bundle serves runs there as `M.F`, with its
 /// arguments, secrets and `allowed_origins`; the alias table still wins where it has the function;
 /// a module no bundle serves is still an error that says how to install one.

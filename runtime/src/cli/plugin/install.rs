@@ -4,11 +4,12 @@
 
 use super::seconds;
 use crate::console::Console;
+use crate::download;
 use crate::engine::plugins::plugin_log;
-use crate::experiment::fetch;
 use crate::host::cache::sha256_hex;
-use crate::host::{Access, Capability, Host, LoadError, MAX_COMPONENT_BYTES};
-use crate::registry::{Manifest, Plan, Registry};
+use crate::host::{Capability, Compiled, Host, LoadError, MAX_COMPONENT_BYTES};
+use crate::registry::oci::OciRef;
+use crate::registry::{CompiledRecord, Manifest, Plan, Registry};
 use anyhow::{Context, bail};
 use std::io::{BufRead, IsTerminal, Read};
 use std::path::Path;
@@ -17,7 +18,8 @@ use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 pub struct Install {
-    /// The component (.wasm): a path, or an http(s):// URL. Or Chaos Toolkit extensions from PyPI,
+    /// The component (.wasm): a path, an http(s):// URL, or an OCI reference
+    /// oci://HOST[:PORT]/REPOSITORY:TAG (or @sha256:DIGEST). Or Chaos Toolkit extensions from PyPI,
     /// bundled into one component: `python:PACKAGE==VERSION [PACKAGE==VERSION…]`.
     source: String,
     /// More `PACKAGE==VERSION`s to bundle with a `python:` source (dependencies the extension
@@ -36,11 +38,13 @@ pub struct Install {
     #[arg(long, conflicts_with = "grant")]
     yes: bool,
     /// Grant this capability, and only the ones named so, without asking: `http-origin=ORIGIN`,
-    /// `http-argument=NAME`, `filesystem=PATH:read-only|read-write`, `environment=NAME`. Each must be
-    /// one the plugin asks for (a read-write directory may be granted read-only). A `python:` bundle
-    /// asks for nothing and takes origins only: `http-origin=ORIGIN`, or `http-configuration=KEY`
-    /// for the URL an experiment's configuration holds under KEY (`prometheus_base_url`).
-    #[arg(long, value_name = "CAPABILITY", value_parser = parse_grant)]
+    /// `http-argument=NAME`, `filesystem=PATH:read-only|read-write`, `environment=NAME`,
+    /// `kubernetes=NAMESPACES:RESOURCES:VERBS` (comma lists). Each must be one the plugin asks for
+    /// or a narrower form of one (a read-write directory read-only, some of the namespaces,
+    /// resources and verbs). A `python:` bundle asks for nothing and takes origins only:
+    /// `http-origin=ORIGIN`, or `http-configuration=KEY` for the URL an experiment's configuration
+    /// holds under KEY (`prometheus_base_url`).
+    #[arg(long, value_name = "CAPABILITY", value_parser = Capability::from_grant_argument)]
     grant: Vec<Capability>,
     /// Replace the plugin installed under the same name and version with this component (and its
     /// grants with what this one asks for, asked again).
@@ -115,7 +119,12 @@ pub async fn install(
     }
     let label = crate::escape::escape(&args.source).into_owned();
     let plugin = host
-        .load(&label, &bytes, plugin_log(&console, &label))
+        .load_with(
+            &label,
+            &bytes,
+            Compiled::Fresh,
+            plugin_log(&console, &label),
+        )
         .await?;
     if let Some(warning) = plugin.loaded_from.warning(&label) {
         console.warning(&warning);
@@ -128,7 +137,10 @@ pub async fn install(
         description: m.description.clone(),
         sha256: plugin.sha256.clone(),
         granted: asked.clone(),
+        asked: Some(asked.clone()),
         source,
+        contract: Some(plugin.contract.clone()),
+        compiled: None,
         python: bundle.as_ref().map(|b| b.bundle.clone()),
     };
     if let Some(built) = &bundle {
@@ -175,11 +187,7 @@ pub async fn install(
         eprintln!("  nothing");
     }
     for c in asked {
-        let grant = c
-            .grant_argument()
-            .map(|g| format!("  [--grant {g}]"))
-            .unwrap_or_default();
-        eprintln!("  {}{grant}", c.in_words());
+        eprintln!("  {}  [--grant {}]", c.in_words(), c.grant_argument());
     }
     // A Python bundle asks for nothing: what the operator names is all it gets.
     let named = match &bundle {
@@ -202,8 +210,19 @@ pub async fn install(
              --grant for each one to grant)"
         );
     }
+    // Compiled once, here, ahead of any run; stored with the plugin in the same atomic step.
+    let compiled = plugin
+        .serialize()
+        .map_err(|e| anyhow::anyhow!("cannot keep the compiled form of {label}: {e:#}"))?;
+    manifest.compiled = Some(CompiledRecord {
+        engine: host.engine_key().to_string(),
+        component: plugin.sha256.clone(),
+        sha256: sha256_hex(&compiled),
+        bytes: compiled.len() as u64,
+    });
     let site_packages = bundle.as_ref().map(|b| b.site_packages.as_path());
-    let (plan, dir) = registry.install_with(&bytes, &manifest, args.replace, site_packages)?;
+    let (plan, dir) =
+        registry.install_with(&bytes, &compiled, &manifest, args.replace, site_packages)?;
     eprintln!(
         "{} {} {} (sha256 {}) in {}",
         if plan == Plan::Replace {
@@ -223,11 +242,16 @@ pub async fn install(
 /// http from another machine is refused unless the bytes are pinned by digest.
 async fn read_source(source: &str, pinned: bool) -> anyhow::Result<(Vec<u8>, String)> {
     let is_url = source.starts_with("http://") || source.starts_with("https://");
+    if source.starts_with("oci://") {
+        let reference = OciRef::parse(source)?;
+        let pulled = crate::registry::oci::pull(&reference).await?;
+        return Ok((pulled.bytes, reference.pinned(&pulled.manifest_digest)));
+    }
     if !is_url {
         if source.contains("://") {
             bail!(
-                "{}: chaosrt installs plugins from a file or an http(s):// URL; OCI registries \
-                 are not supported yet",
+                "{}: chaosrt installs plugins from a file, an http(s):// URL or an oci:// \
+                 reference",
                 crate::escape::escape(source)
             );
         }
@@ -244,10 +268,12 @@ async fn read_source(source: &str, pinned: bool) -> anyhow::Result<(Vec<u8>, Str
              network could change it. Use https, or pin its content with --sha256"
         );
     }
-    let request = fetch::Request {
+    let request = download::Request {
         url: source,
-        accept: "application/wasm, application/octet-stream",
-        bearer_token: None,
+        headers: vec![(
+            reqwest::header::ACCEPT,
+            "application/wasm, application/octet-stream".into(),
+        )],
         max_bytes: MAX_COMPONENT_BYTES as u64,
         timeout: FETCH_TIMEOUT,
         policy: crate::experiment::FetchPolicy {
@@ -261,13 +287,13 @@ async fn read_source(source: &str, pinned: bool) -> anyhow::Result<(Vec<u8>, Str
             )
         },
     };
-    let fetched = fetch::get(&request).await.map_err(|e| match e {
-        fetch::GetError::TooLarge => anyhow::anyhow!(
+    let fetched = download::get(&request).await.map_err(|e| match e {
+        download::GetError::TooLarge => anyhow::anyhow!(
             "cannot fetch the plugin from {source}: the response is larger than the {} MiB chaosrt \
              accepts for a plugin component; nothing was installed",
             MAX_COMPONENT_BYTES >> 20
         ),
-        fetch::GetError::Request(e) => {
+        download::GetError::Request(e) => {
             anyhow::anyhow!("cannot fetch the plugin from {source}: {e:#}")
         }
     })?;
@@ -281,7 +307,7 @@ async fn read_source(source: &str, pinned: bool) -> anyhow::Result<(Vec<u8>, Str
 }
 
 /// The component file's bytes. One larger than the host accepts is refused before it is read.
-fn read_component(file: &Path, label: &str) -> anyhow::Result<Vec<u8>> {
+pub(super) fn read_component(file: &Path, label: &str) -> anyhow::Result<Vec<u8>> {
     let cannot = || format!("cannot read {}", file.display());
     let opened = std::fs::File::open(file).with_context(cannot)?;
     let meta = opened.metadata().with_context(cannot)?;
@@ -312,54 +338,16 @@ fn confirm() -> anyhow::Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-/// `--grant KIND=VALUE`.
-fn parse_grant(text: &str) -> Result<Capability, String> {
-    let (kind, value) = text
-        .split_once('=')
-        .filter(|(_, v)| !v.is_empty())
-        .ok_or_else(|| format!("'{text}' is not KIND=VALUE"))?;
-    Ok(match kind {
-        "http-origin" => Capability::HttpOrigin {
-            origin: value.into(),
-        },
-        "http-argument" => Capability::HttpArgument {
-            argument: value.into(),
-        },
-        "http-configuration" => Capability::HttpConfiguration { key: value.into() },
-        "environment" => Capability::Environment { name: value.into() },
-        "filesystem" => {
-            let (path, access) = match value.rsplit_once(':') {
-                Some((path, "read-only")) => (path, Access::ReadOnly),
-                Some((path, "read-write")) => (path, Access::ReadWrite),
-                _ => {
-                    return Err(format!(
-                        "'{text}': a filesystem grant is filesystem=PATH:read-only or PATH:read-write"
-                    ));
-                }
-            };
-            Capability::Filesystem {
-                path: path.into(),
-                access,
-            }
-        }
-        other => {
-            return Err(format!(
-                "'{other}' is not a capability chaosrt grants from the command line (http-origin, \
-                 http-argument, http-configuration, filesystem, environment)"
-            ));
-        }
-    })
-}
-
 /// The `--grant`s, each checked to be one the plugin asks for or a narrower form of one.
 fn narrowed(grants: &[Capability], asked: &[Capability]) -> anyhow::Result<Vec<Capability>> {
     let within = |grant: &Capability| asked.iter().any(|a| grant.is_within(a));
     if let Some(wider) = grants.iter().find(|g| !within(g)) {
         bail!(
             "--grant {}: the plugin does not ask for it; a grant can only be one it asks for (or a \
-             directory read-only that it asks read-write), see `It asks for` above; nothing was \
+             narrower form: a directory read-only that it asks read-write, some of the Kubernetes \
+             namespaces, resources and verbs it asks for), see `It asks for` above; nothing was \
              installed",
-            wider.grant_argument().unwrap_or_default()
+            wider.grant_argument()
         );
     }
     Ok(grants.to_vec())

@@ -1,7 +1,8 @@
-//! `chaosrt plugin list | inspect | remove`, `install` ([`install`]) and `new` ([`new`]).
+//! `chaosrt plugin list | inspect | remove`, `install` ([`install`]), `push` ([`push`]) and `new` ([`new`]).
 
 mod install;
 mod new;
+mod push;
 mod python;
 
 use crate::console::Console;
@@ -16,8 +17,11 @@ use std::time::Duration;
 pub enum Command {
     /// Show every plugin with its version, activities and grants.
     List,
-    /// Install a plugin component from a file or an http(s) URL, after showing what it asks for.
+    /// Install a plugin component from a file, an http(s) URL or an OCI registry, after showing
+    /// what it asks for.
     Install(install::Install),
+    /// Publish a plugin component to an OCI registry (the Wasm OCI artifact layout).
+    Push(push::Push),
     /// Show one plugin: its activities and their arguments, what it asks for and what it was
     /// granted, its digest, source and contract version.
     Inspect {
@@ -47,6 +51,7 @@ pub async fn run(command: Command, console: Console) -> anyhow::Result<ExitCode>
             let host = host.with_compile_timeout(Duration::from_secs_f64(args.compile_timeout));
             install::install(&host, &registry, console, args).await
         }
+        Command::Push(args) => push::push(&host, console, args).await,
         Command::Inspect { plugin } => inspect(&host, &registry, console, &plugin).await,
         Command::New(_) => unreachable!("handled above"),
         Command::Remove { plugin } => {
@@ -85,21 +90,21 @@ async fn inspect(
     use std::fmt::Write;
     let (name, version) = split_spec(spec);
     let entry = registry.find(name, version)?;
-    let bytes = registry.bytes(&entry)?;
-    let plugin = host
-        .load(&entry.name, &bytes, plugin_log(&console, &entry.name))
-        .await?;
+    let plugin = registry
+        .load(host, &entry, plugin_log(&console, &entry.name))
+        .await
+        .map_err(|why| anyhow::anyhow!("{why}"))?;
+    if let Some(warning) = plugin.loaded_from.warning(&entry.name) {
+        console.warning(&warning);
+    }
     let mut out = String::new();
     describe(&mut out, &entry, &plugin);
-    let _ = writeln!(out, "  asks for:");
-    if plugin.metadata.capabilities.is_empty() {
-        let _ = writeln!(out, "    nothing");
+    if let Source::Installed(path) = &entry.source
+        && let Some(dir) = path.parent()
+    {
+        let _ = writeln!(out, "  stored in: {}", dir.display());
     }
-    for c in &plugin.metadata.capabilities {
-        let _ = writeln!(out, "    {}", c.in_words());
-    }
-    let _ = writeln!(out, "  sha256: {}", plugin.sha256);
-    let _ = writeln!(out, "  contract: chaosrt:plugin@{}", plugin.contract);
+    let _ = writeln!(out, "  loaded from: {:?}", plugin.loaded_from);
     std::io::stdout().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -173,6 +178,13 @@ fn describe(out: &mut String, entry: &Entry, plugin: &Plugin) {
             escape(&a.description)
         );
     }
+    let _ = writeln!(out, "  asks for:");
+    if m.capabilities.is_empty() {
+        let _ = writeln!(out, "    nothing");
+    }
+    for c in &m.capabilities {
+        let _ = writeln!(out, "    {}", c.in_words());
+    }
     let _ = writeln!(out, "  grants:");
     let grants = granted(entry, plugin);
     if grants.is_empty() {
@@ -181,4 +193,17 @@ fn describe(out: &mut String, entry: &Entry, plugin: &Plugin) {
     for g in grants {
         let _ = writeln!(out, "    {g}");
     }
+    let withheld: Vec<&Capability> = m
+        .capabilities
+        .iter()
+        .filter(|asked| !grants.iter().any(|g| asked.is_within(g)))
+        .collect();
+    if !withheld.is_empty() {
+        let _ = writeln!(out, "  asks for, not granted:");
+        for c in withheld {
+            let _ = writeln!(out, "    {c}");
+        }
+    }
+    let _ = writeln!(out, "  sha256: {}", plugin.sha256);
+    let _ = writeln!(out, "  contract: chaosrt:plugin@{}", plugin.contract);
 }

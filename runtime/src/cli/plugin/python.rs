@@ -88,7 +88,7 @@ pub fn describe(built: &Built) {
 /// variables, a kubeconfig, files) are not given to Python extensions.
 pub fn granted(grants: &[Capability]) -> anyhow::Result<Vec<Capability>> {
     for grant in grants {
-        let what = grant.grant_argument().unwrap_or_default();
+        let what = grant.grant_argument();
         if !python::grantable(grant) {
             bail!(
                 "--grant {what}: a Python extension is granted origins only (http-origin=ORIGIN, \
