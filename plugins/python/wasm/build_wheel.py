@@ -19,9 +19,13 @@ section, built against headers that describe *that* CPython and libc:
 - A `call_indirect` whose signature differs from the callee's traps in WebAssembly, where native
   ABIs tolerate it: C extensions that register a one-argument function as a METH_NOARGS method or
   a getter must be patched (regex-signatures.patch).
+- The package's own test suite (`--tests`, a unittest module in the sdist) then runs inside
+  componentize-py's CPython, with the built package linked in, while a throwaway component is
+  built: a failure fails the build. Tests that start a thread are passed over (WASI has none).
 
 Usage: build_wheel.py --name NAME --version VERSION --sdist FILE --patch FILE --sysroot DIR
-       --componentize-py FILE --work DIR --out DIR MODULE=SOURCE.c[,SOURCE.c…] …
+       --componentize-py-lib FILE --componentize-py FILE --tests PATH --work DIR --out DIR
+       MODULE=SOURCE.c[,SOURCE.c…] …
 """
 
 import argparse
@@ -98,16 +102,51 @@ def record_line(site, path):
     return f"{path},sha256={digest},{len(data)}"
 
 
+CHECK = """\
+import io, unittest
+import package_tests
+out = io.StringIO()
+result = unittest.TextTestRunner(stream=out, verbosity=0).run(
+    unittest.defaultTestLoader.loadTestsFromModule(package_tests))
+# WASI has no threads: a test that starts one errors with this, which says nothing of the build.
+errors = [e for e in result.errors if "can't start new thread" not in e[1]]
+if result.failures or errors or result.testsRun < 10:
+    raise SystemError(f"{result.testsRun} tests: " + "\\n".join(t for _, t in result.failures + errors)[-4000:])
+"""
+
+
+def check(args, src, site):
+    """Runs the package's tests in componentize-py's CPython with the build linked in."""
+    say(f"running {args.tests} in componentize-py's CPython")
+    app = os.path.join(args.work, "check")
+    os.makedirs(os.path.join(app, "wit"))
+    with open(os.path.join(app, "wit", "check.wit"), "w", encoding="utf-8") as f:
+        f.write("package chaosrt:check;\nworld check {}\n")
+    shutil.copy(os.path.join(src, args.tests), os.path.join(app, "package_tests.py"))
+    with open(os.path.join(app, "check.py"), "w", encoding="utf-8") as f:
+        f.write(CHECK)
+    result = subprocess.run(
+        [args.componentize_py, "-d", os.path.join(app, "wit"), "-w", "check", "componentize",
+         "check", "-p", app, "-p", site, "-o", os.path.join(app, "check.wasm")],
+        capture_output=True, text=True)
+    if result.returncode != 0:
+        # componentize-py's own Rust backtrace follows what went wrong in the guest (a Python
+        # traceback, or a trap such as `indirect call type mismatch`).
+        text = result.stderr.split("\nStack backtrace:")[0]
+        sys.exit(f"{args.name}'s tests failed in WebAssembly:\n{text[-6000:]}")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    for arg in ("name", "version", "sdist", "patch", "sysroot", "componentize-py", "work", "out"):
+    for arg in ("name", "version", "sdist", "patch", "sysroot", "componentize-py-lib",
+                "componentize-py", "tests", "work", "out"):
         parser.add_argument(f"--{arg}", required=True)
     parser.add_argument("modules", nargs="+", help="MODULE=SOURCE.c[,SOURCE.c…]")
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
 
-    config = embedded_sysconfigdata(args.componentize_py, args.work)
+    config = embedded_sysconfigdata(args.componentize_py_lib, args.work)
     version = config["VERSION"]
     soabi = config["SOABI"]
     say(f"componentize-py's CPython {version} ({soabi}, {config['HOST_GNU_TYPE']})")
@@ -164,6 +203,7 @@ def main():
                    for d, _, fs in os.walk(site) for f in fs)
     with open(os.path.join(site, dist, "RECORD"), "w", encoding="utf-8") as f:
         f.write("".join(record_line(site, p) + "\n" for p in files) + f"{dist}/RECORD,,\n")
+    check(args, src, site)
     os.makedirs(args.out, exist_ok=True)
     wheel = os.path.join(args.out, f"{args.name}-{args.version}-{tag}.whl")
     with zipfile.ZipFile(wheel + ".part", "w", zipfile.ZIP_DEFLATED) as z:
