@@ -132,9 +132,12 @@ def main():
             store = f"{work}/data/chaosrt/plugins/chaostoolkit-prometheus/0.6.0"
             print(f"install: {wall:.1f} s wall, {rss:.0f} MiB peak RSS (chaosrt itself; the builder "
                   f"runs as a child)")
+            # Install precompiles beside the component (plugin.cwasm); older builds used the cache.
+            compiled = du(work + "/cache/chaosrt") if os.path.isdir(work + "/cache/chaosrt") else 0
+            if os.path.exists(store + "/plugin.cwasm"):
+                compiled += os.path.getsize(store + "/plugin.cwasm")
             print(f"component: {os.path.getsize(store + '/plugin.wasm') / 1e6:.1f} MB; site-packages "
-                  f"{du(store + '/site-packages') / 1e6:.1f} MB; compiled cache "
-                  f"{du(work + '/cache/chaosrt') / 1e6:.1f} MB")
+                  f"{du(store + '/site-packages') / 1e6:.1f} MB; compiled {compiled / 1e6:.1f} MB")
             for func in PROBES:
                 measure(func, port, args, chaosrt, work, env)
         finally:
