@@ -39,6 +39,9 @@ OPTIONAL_NATIVE = {
     "pendulum": "pendulum 3 falls back to pure Python when its Rust extension is absent",
 }
 
+# Native packages scripts/python-wasm-wheels builds for wasm32-wasi (into the bundler's wasm-wheels).
+BUILDABLE = {"regex"}
+
 SPEC = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.!+_-]+)$")
 
 
@@ -186,8 +189,9 @@ def choose(report, work, builds):
         refusals.append(
             f"{name}=={version}{by} ships only native wheels ({filename}) and chaosrt has no "
             "WebAssembly build of it, so it cannot run in the sandbox"
-            + (f" (chaosrt's build is of {normalize(name)}=={build[0]}; run scripts/python-wasm-wheels "
-               "if it is missing)" if build else "")
+            + (f" (chaosrt's build is of {normalize(name)}=={build[0]})" if build else
+               " (chaosrt builds it with scripts/python-wasm-wheels, which has not been run for "
+               "this bundler)" if normalize(name) in BUILDABLE else "")
         )
     if refusals:
         raise Refused("; ".join(refusals))
