@@ -162,22 +162,37 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// A directory filled in private and then put in place whole by [`Staged::commit`], so that what it
-/// holds appears all at once or not at all. Dropped uncommitted, it is removed.
+/// holds appears all at once or not at all. Dropped uncommitted, it is removed; left behind by a
+/// process that was killed, it is removed by the next one staged beside it ([`sweep`]).
 pub struct Staged {
     dir: tempfile::TempDir,
+    /// An exclusive lock on the directory, held while it is staged: the kernel drops it when the
+    /// process dies, which is how [`sweep`] tells a killed install's directory from a live one.
+    _lock: fs::File,
 }
+
+/// The names of staging directories.
+const STAGING: &str = ".staging-";
+
+/// How old an unlocked staging directory must be before it is swept: one just made may not be
+/// locked by its owner yet.
+const SWEEP_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Staged {
     /// A new, empty, private staging directory inside `parent` (which must be ours, since the final
     /// directory will be renamed from it on the same filesystem).
     pub fn new_in(parent: &Path) -> io::Result<Staged> {
+        sweep(parent);
         let dir = tempfile::Builder::new()
-            .prefix(".staging-")
+            .prefix(STAGING)
             .tempdir_in(parent)
             .map_err(|e| at(parent, e))?;
         fs::set_permissions(dir.path(), Permissions::from_mode(DIR_MODE))
             .map_err(|e| at(dir.path(), e))?;
-        Ok(Staged { dir })
+        let lock = open_dir(dir.path())?;
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+            .map_err(|e| at(dir.path(), e.into()))?;
+        Ok(Staged { dir, _lock: lock })
     }
 
     pub fn path(&self) -> &Path {
@@ -196,6 +211,50 @@ impl Staged {
             Some(_) => exchange(staged, target).map_err(|e| at(target, e)),
         }
     }
+}
+
+/// Removes the staging directories in `parent` that a killed process left: ours, real directories
+/// (never a link), older than [`SWEEP_AFTER`] and locked by nobody. Best effort: what cannot be
+/// removed stays, hidden, and nothing reads it. A directory moved aside by [`exchange`]'s fallback
+/// (`.old`) may be the only copy of an install and is left alone.
+fn sweep(parent: &Path) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let stale = name
+            .to_str()
+            .is_some_and(|n| n.starts_with(STAGING) && !n.ends_with(".old"));
+        let path = entry.path();
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age >= SWEEP_AFTER);
+        if !(stale && old && meta.is_dir() && owned(&meta)) {
+            continue;
+        }
+        let unlocked = open_dir(&path).is_ok_and(|dir| {
+            rustix::fs::flock(&dir, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_ok()
+        });
+        if unlocked {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}
+
+/// Opens the directory `path` itself, not what a link there points to.
+fn open_dir(path: &Path) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| at(path, e))
 }
 
 /// Swaps two directories atomically (`renameat2(RENAME_EXCHANGE)`); where that is not supported,
@@ -349,5 +408,40 @@ pub(crate) mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["1.0.0"]);
+    }
+
+    #[test]
+    fn a_killed_install_s_staging_directory_is_swept_by_the_next_but_a_live_one_is_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let age = |path: &Path| {
+            let old = std::time::SystemTime::now() - 2 * SWEEP_AFTER;
+            fs::File::open(path).unwrap().set_modified(old).unwrap();
+        };
+        // What a killed install leaves: a staging directory, half filled, that nobody holds.
+        let killed = tmp.path().join(".staging-killed");
+        fs::create_dir(&killed).unwrap();
+        fs::write(killed.join("plugin.wasm"), "half").unwrap();
+        age(&killed);
+        // One just made, whose owner may not have locked it yet; and one moved aside by a fallback
+        // exchange, which may be the only copy of an install.
+        let fresh = tmp.path().join(".staging-fresh");
+        fs::create_dir(&fresh).unwrap();
+        let aside = tmp.path().join(".staging-x.old");
+        fs::create_dir(&aside).unwrap();
+        age(&aside);
+        // A live install, staged long ago and still at work.
+        let live = Staged::new_in(tmp.path()).unwrap();
+        age(live.path());
+
+        let next = Staged::new_in(tmp.path()).unwrap();
+        assert!(!killed.exists(), "the killed install's directory is swept");
+        assert!(fresh.exists() && aside.exists() && live.path().exists());
+        drop((live, next));
+        let mut names: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".staging-fresh", ".staging-x.old"]);
     }
 }

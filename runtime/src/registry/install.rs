@@ -3,9 +3,10 @@
 //! `plugin.wasm`, its compiled form `plugin.cwasm` and `manifest.json` are written into a private
 //! staging directory beside the final one and the directory is then renamed into place (exchanged
 //! with the old one when replacing), so a listing sees the old plugin or the new one, never half of
-//! either, and a failed or killed install leaves the store as it was (a killed one may leave a
-//! hidden `.staging-*` directory, which nothing reads). Different bytes under an installed name and version are refused unless the
-//! operator asks to replace them: a reinstall must never swap a plugin, and what it was granted,
+//! either, and a failed or killed install leaves the store as it was (a killed one leaves a hidden
+//! `.staging-*` directory, which nothing reads and the next install of that plugin removes).
+//! Different bytes under an installed name and version are refused unless the operator asks to
+//! replace them: a reinstall must never swap a plugin, and what it was granted,
 //! behind their back.
 
 use super::{
