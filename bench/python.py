@@ -7,7 +7,9 @@ Measures, against Debian's Prometheus on loopback (scraping itself):
      bundled site-packages' size and the compiled artifact's size;
   2. an experiment of 1 and of P `chaosprometheus.probes.query` probes, with `chaosrt run` and with
      `chaos run` (chaostoolkit 1.19.0 + chaostoolkit-prometheus 0.6.0, natively), alternating, R runs
-     each: median wall time and peak RSS, and the cost of one more probe ((wall(P) - wall(1)) / (P-1)).
+     each: median wall time and peak RSS, and the cost of one more probe ((wall(P) - wall(1)) / (P-1));
+     the same with `query_interval` probes over relative times ("1 minute ago" to "now"), which
+     dateparser parses with regex (chaosrt's WebAssembly build of it).
 
 Needs scripts/setup (bundler, Prometheus, the native Chaos Toolkit). Usage:
   python3 bench/python.py --chaosrt target/debug/chaosrt [--probes 40] [--runs 5]
@@ -27,7 +29,12 @@ CACHE = os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))
 CHAOS = os.path.join(CACHE, "chaosrt", "ctk-extensions", "bin", "chaos")
 BUNDLER = os.path.join(CACHE, "chaosrt", "python-bundler")
 INSTALL = ["python:chaostoolkit-prometheus==0.6.0", "logzero==1.7.0", "chaostoolkit-lib==1.44.0",
-           "--stand-in", "regex", "--grant", "http-configuration=prometheus_base_url"]
+           "--grant", "http-configuration=prometheus_base_url"]
+# What each kind of probe is called with.
+PROBES = {
+    "query": {"query": "up"},
+    "query_interval": {"query": "up", "start": "1 minute ago", "end": "now", "step": 1},
+}
 
 
 def free_port():
@@ -71,14 +78,42 @@ def start_prometheus(work):
     sys.exit("prometheus did not come up")
 
 
-def experiment(port, probes):
+def experiment(port, func, probes):
     return {
         "title": "queries", "description": "bench",
         "configuration": {"prometheus_base_url": f"http://127.0.0.1:{port}"},
         "method": [{"type": "probe", "name": f"q{i}", "provider": {
-            "type": "python", "module": "chaosprometheus.probes", "func": "query",
-            "arguments": {"query": "up"}}} for i in range(probes)],
+            "type": "python", "module": "chaosprometheus.probes", "func": func,
+            "arguments": PROBES[func]}} for i in range(probes)],
     }
+
+
+def measure(func, port, args, chaosrt, work, env):
+    results = {}
+    for probes in (1, args.probes):
+        path = os.path.join(work, f"{func}-{probes}.json")
+        with open(path, "w") as f:
+            json.dump(experiment(port, func, probes), f)
+        tools = {"chaosrt": [chaosrt, "--no-log-file", "run", path],
+                 "chaos": [CHAOS, "--no-version-check", "--no-log-file", "run", path]}
+        for _ in range(args.runs):
+            for tool, cmd in tools.items():
+                results.setdefault((tool, probes), []).append(timed(cmd, work, env))
+    print(f"| {func} probes | chaos run wall | chaosrt wall | ratio | chaos RSS | chaosrt RSS |")
+    for probes in (1, args.probes):
+        c = results[("chaos", probes)]
+        r = results[("chaosrt", probes)]
+        cw, rw = statistics.median(w for w, _ in c), statistics.median(w for w, _ in r)
+        cm, rm = max(m for _, m in c), max(m for _, m in r)
+        print(f"| {probes} | {cw * 1000:.0f} ms | {rw * 1000:.0f} ms | {rw / cw:.2f}x | "
+              f"{cm:.0f} MiB | {rm:.0f} MiB |")
+    per = {}
+    for tool in ("chaos", "chaosrt"):
+        one = statistics.median(w for w, _ in results[(tool, 1)])
+        many = statistics.median(w for w, _ in results[(tool, args.probes)])
+        per[tool] = (many - one) / (args.probes - 1)
+    print(f"one more {func} probe: chaos run {per['chaos'] * 1000:.1f} ms, chaosrt "
+          f"{per['chaosrt'] * 1000:.1f} ms ({per['chaosrt'] / per['chaos']:.2f}x)")
 
 
 def main():
@@ -97,34 +132,14 @@ def main():
             store = f"{work}/data/chaosrt/plugins/chaostoolkit-prometheus/0.6.0"
             print(f"install: {wall:.1f} s wall, {rss:.0f} MiB peak RSS (chaosrt itself; the builder "
                   f"runs as a child)")
+            # Install precompiles beside the component (plugin.cwasm); older builds used the cache.
+            compiled = du(work + "/cache/chaosrt") if os.path.isdir(work + "/cache/chaosrt") else 0
+            if os.path.exists(store + "/plugin.cwasm"):
+                compiled += os.path.getsize(store + "/plugin.cwasm")
             print(f"component: {os.path.getsize(store + '/plugin.wasm') / 1e6:.1f} MB; site-packages "
-                  f"{du(store + '/site-packages') / 1e6:.1f} MB; compiled cache "
-                  f"{du(work + '/cache/chaosrt') / 1e6:.1f} MB")
-            results = {}
-            for probes in (1, args.probes):
-                path = os.path.join(work, f"e{probes}.json")
-                with open(path, "w") as f:
-                    json.dump(experiment(port, probes), f)
-                tools = {"chaosrt": [chaosrt, "--no-log-file", "run", path],
-                         "chaos": [CHAOS, "--no-version-check", "--no-log-file", "run", path]}
-                for _ in range(args.runs):
-                    for tool, cmd in tools.items():
-                        results.setdefault((tool, probes), []).append(timed(cmd, work, env))
-            print(f"| probes | chaos run wall | chaosrt wall | ratio | chaos RSS | chaosrt RSS |")
-            for probes in (1, args.probes):
-                c = results[("chaos", probes)]
-                r = results[("chaosrt", probes)]
-                cw, rw = statistics.median(w for w, _ in c), statistics.median(w for w, _ in r)
-                cm, rm = max(m for _, m in c), max(m for _, m in r)
-                print(f"| {probes} | {cw * 1000:.0f} ms | {rw * 1000:.0f} ms | {rw / cw:.2f}x | "
-                      f"{cm:.0f} MiB | {rm:.0f} MiB |")
-            per = {}
-            for tool in ("chaos", "chaosrt"):
-                one = statistics.median(w for w, _ in results[(tool, 1)])
-                many = statistics.median(w for w, _ in results[(tool, args.probes)])
-                per[tool] = (many - one) / (args.probes - 1)
-            print(f"one more query probe: chaos run {per['chaos'] * 1000:.1f} ms, chaosrt "
-                  f"{per['chaosrt'] * 1000:.1f} ms ({per['chaosrt'] / per['chaos']:.2f}x)")
+                  f"{du(store + '/site-packages') / 1e6:.1f} MB; compiled {compiled / 1e6:.1f} MB")
+            for func in PROBES:
+                measure(func, port, args, chaosrt, work, env)
         finally:
             prometheus.kill()
             prometheus.wait()

@@ -4,15 +4,16 @@ python:…` runs this; it is not meant to be run by hand, but can be, to see eac
 1. Resolve the pinned packages and their dependencies with pip's normal resolver, for the CPython
    inside componentize-py (3.14), wheels only: an sdist would run its build code on this machine.
 2. Pick, for each package, a wheel that runs in WebAssembly: a pure one (`none-any`), a native
-   wheel whose compiled parts are optional (PyYAML), or a wasm32-wasi build chaosrt knows. Anything
-   else is refused, naming the package and who needs it.
+   wheel whose compiled parts are optional (PyYAML), or a wasm32-wasi build chaosrt made
+   (scripts/python-wasm-wheels puts them in `--wheels`; the resolution is constrained to their
+   versions). Anything else is refused, naming the package and who needs it.
 3. Download the wheels (their sha256 checked against the index's), install them into a
    site-packages directory, and build one component with the dispatcher (`guest/`) through
    componentize-py, which imports the extension and describes its activities while it builds.
 4. Write a report (JSON) of exact versions, wheels and digests, for the manifest.
 
 Usage: bundle.py --work DIR --wit DIR --guest DIR --out FILE --report FILE [--wheels DIR]
-       [--stand-in NAME] EXTENSION==VERSION [PACKAGE==VERSION...]
+       EXTENSION==VERSION [PACKAGE==VERSION...]
 Exit status 2 with one line on stderr starting `refused:` when a package cannot be bundled.
 """
 
@@ -38,12 +39,8 @@ OPTIONAL_NATIVE = {
     "pendulum": "pendulum 3 falls back to pure Python when its Rust extension is absent",
 }
 
-# Stand-ins chaosrt ships for native packages it cannot build yet, used only when the operator asks
-# (`--stand-in NAME`): what they cannot do fails at run time with the stand-in's own error.
-STAND_INS = {
-    "regex": "backed by Python's `re`: a pattern only `regex` accepts (dateparser's, so "
-    "chaostoolkit-prometheus' `when`, `start` and `end`) fails when it is first used",
-}
+# Native packages scripts/python-wasm-wheels builds for wasm32-wasi (into the bundler's wasm-wheels).
+BUILDABLE = {"regex"}
 
 SPEC = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.!+_-]+)$")
 
@@ -88,18 +85,35 @@ def required_by(report):
     needed = {}
     for item in report["install"]:
         for requirement in item["metadata"].get("requires_dist", []) or []:
+            if re.search(r"\bextra\s*==", requirement):
+                continue  # only for an extra, which pip's report does not say was asked for
             dep = normalize(re.split(r"[\s<>=!~;\[(]", requirement, 1)[0])
             if dep in names:
                 needed.setdefault(dep, []).append(item["metadata"]["name"])
     return needed
 
 
-def resolve(specs, work):
+def wasm_builds(wheels):
+    """normalized name → (version, path) of the wasm32-wasi wheels in `wheels`."""
+    builds = {}
+    for filename in sorted(os.listdir(wheels)) if wheels and os.path.isdir(wheels) else []:
+        if filename.endswith(".whl") and "wasi" in wheel_tags(filename)[2]:
+            name, version = filename.split("-")[:2]
+            builds[normalize(name)] = (version, os.path.join(wheels, filename))
+    return builds
+
+
+def resolve(specs, work, builds):
     step(f"resolving {' '.join(specs)} for CPython {PYTHON_VERSION} (wheels only)")
     path = os.path.join(work, "resolution.json")
+    # A package chaosrt built for wasm32-wasi resolves to the version built, if it is needed.
+    constraints = os.path.join(work, "constraints.txt")
+    with open(constraints, "w", encoding="utf-8") as f:
+        f.write("".join(f"{name}=={version}\n" for name, (version, _) in sorted(builds.items())))
     try:
         pip("install", "--dry-run", "--ignore-installed", "--quiet", "--report", path,
-            "--only-binary", ":all:", "--python-version", PYTHON_VERSION, *specs)
+            "--only-binary", ":all:", "--python-version", PYTHON_VERSION, "-c", constraints,
+            *specs)
     except RuntimeError as e:
         text = str(e)
         missing = re.search(r"No matching distribution found for (\S+)", text)
@@ -138,11 +152,10 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def choose(report, work, wasm_wheels, stand_ins):
+def choose(report, work, builds):
     """The wheel to bundle for each resolved package, or Refused."""
     needed = required_by(report)
     chosen, refusals = [], []
-    native_dir = os.path.join(work, "native")
     for item in report["install"]:
         name = item["metadata"]["name"]
         version = item["metadata"]["version"]
@@ -154,16 +167,11 @@ def choose(report, work, wasm_wheels, stand_ins):
             entry.update(kind="pure", wheel=filename, sha256=digest, url=url)
             chosen.append(entry)
             continue
-        wasm = [f for f in os.listdir(wasm_wheels) if normalize(f.split("-")[0]) == normalize(name)
-                and f.split("-")[1] == version] if wasm_wheels else []
-        if wasm:
-            path = os.path.join(wasm_wheels, wasm[0])
-            entry.update(kind="wasm32-wasi build", wheel=wasm[0], sha256=sha256(path), path=path)
-            chosen.append(entry)
-            continue
-        if normalize(name) in stand_ins:
-            entry.update(kind="chaosrt stand-in", wheel=None, sha256=None,
-                         why=STAND_INS[normalize(name)])
+        build = builds.get(normalize(name))
+        if build and build[0] == version:
+            path = build[1]
+            entry.update(kind="wasm32-wasi build", wheel=os.path.basename(path), sha256=sha256(path),
+                         path=path, why="built by chaosrt from the sdist (scripts/python-wasm-wheels)")
             chosen.append(entry)
             continue
         pure = pure_alternative(name, version, work)
@@ -181,12 +189,12 @@ def choose(report, work, wasm_wheels, stand_ins):
         refusals.append(
             f"{name}=={version}{by} ships only native wheels ({filename}) and chaosrt has no "
             "WebAssembly build of it, so it cannot run in the sandbox"
-            + (f" (chaosrt has a limited stand-in for it: --stand-in {normalize(name)}, "
-               f"{STAND_INS[normalize(name)]})" if normalize(name) in STAND_INS else "")
+            + (f" (chaosrt's build is of {normalize(name)}=={build[0]})" if build else
+               " (chaosrt builds it with scripts/python-wasm-wheels, which has not been run for "
+               "this bundler)" if normalize(name) in BUILDABLE else "")
         )
     if refusals:
         raise Refused("; ".join(refusals))
-    os.makedirs(native_dir, exist_ok=True)
     return chosen
 
 
@@ -194,7 +202,7 @@ def download(chosen, work):
     dest = os.path.join(work, "wheels")
     os.makedirs(dest, exist_ok=True)
     lines = [f"{c['name']}=={c['version']} --hash=sha256:{c['sha256']}"
-             for c in chosen if "path" not in c and c["wheel"]]
+             for c in chosen if "path" not in c]
     if lines:
         step(f"downloading {len(lines)} wheels (sha256 checked)")
         requirements = os.path.join(work, "requirements.txt")
@@ -206,21 +214,15 @@ def download(chosen, work):
     for filename in os.listdir(dest):
         by_name[normalize(filename.split("-")[0])] = os.path.join(dest, filename)
     for c in chosen:
-        if not c["wheel"]:
-            continue
         path = c.get("path") or by_name.get(normalize(c["name"]))
         if not path or sha256(path) != c["sha256"]:
             raise RuntimeError(f"{c['name']}: the downloaded wheel does not match its sha256")
         c["path"] = path
 
 
-def install(chosen, site, stand_ins_dir):
+def install(chosen, site):
     step(f"installing {len(chosen)} wheels into the bundle")
     for c in chosen:
-        if not c["wheel"]:
-            shutil.copytree(os.path.join(stand_ins_dir, normalize(c["name"])),
-                            os.path.join(site, normalize(c["name"])))
-            continue
         # A wheel is a zip archive laid out as site-packages; `*.data/purelib|platlib` go there too,
         # scripts and headers are not needed. Members are checked to stay inside `site`.
         with zipfile.ZipFile(c["path"]) as archive:
@@ -344,7 +346,6 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--report", required=True)
     parser.add_argument("--wheels", help="a directory of wasm32-wasi wheels chaosrt built")
-    parser.add_argument("--stand-in", action="append", default=[], choices=sorted(STAND_INS))
     parser.add_argument("specs", nargs="+")
     args = parser.parse_args()
     try:
@@ -352,12 +353,13 @@ def main():
             if not SPEC.match(spec):
                 raise Refused(f"'{spec}' is not PACKAGE==VERSION: pin each package exactly, so the "
                               "same install can be reproduced")
-        report = resolve(args.specs, args.work)
-        chosen = choose(report, args.work, args.wheels, set(args.stand_in))
+        builds = wasm_builds(args.wheels)
+        report = resolve(args.specs, args.work, builds)
+        chosen = choose(report, args.work, builds)
         download(chosen, args.work)
         site = os.path.join(args.work, "site-packages")
         os.makedirs(site)
-        install(chosen, site, os.path.join(os.path.dirname(os.path.abspath(__file__)), "stand-ins"))
+        install(chosen, site)
         # The first package is the extension: its modules are the ones experiments name. The others
         # are bundled with it (what it imports without declaring, pins of its dependencies).
         first = SPEC.match(args.specs[0])

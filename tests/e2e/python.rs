@@ -172,7 +172,6 @@ fn installed() -> &'static Store {
             .env("CHAOSRT_PYTHON_BUNDLER", bundler())
             .args(["plugin", "install"])
             .args(PROMETHEUS)
-            .args(["--stand-in", "regex"])
             .args(["--grant", "http-configuration=prometheus_base_url"]);
         let install = scratch.outcome(&mut install);
         assert_eq!(install.code, 0, "install failed:\n{}", install.stderr);
@@ -244,30 +243,33 @@ fn without_time(answer: &Value) -> Value {
     answer
 }
 
+/// chaostoolkit-reporting draws charts with matplotlib and cairo: native packages chaosrt has no
+/// WebAssembly build of (numpy, cffi, pillow…), so nothing is installed.
 #[test]
-fn an_extension_with_a_native_dependency_is_refused_naming_it() {
+fn an_extension_with_an_unbundlable_native_dependency_is_refused_naming_it() {
     let scratch = Scratch::new();
     let out = scratch.outcome(
         scratch
             .chaosrt()
             .env("CHAOSRT_PYTHON_BUNDLER", bundler())
-            .args(["plugin", "install"])
-            .args(PROMETHEUS),
+            .args(["plugin", "install", "python:chaostoolkit-reporting==0.17.1"]),
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
         out.stderr
-            .contains("cannot bundle chaostoolkit-prometheus==0.6.0")
+            .contains("cannot bundle chaostoolkit-reporting==0.17.1")
+            && out.stderr.contains("matplotlib==")
+            && out.stderr.contains("(needed by chaostoolkit-reporting")
+            && out.stderr.contains("ships only native wheels (matplotlib-")
             && out
                 .stderr
-                .contains("(needed by dateparser) ships only native wheels")
-            && out.stderr.contains("--stand-in regex"),
+                .contains("chaosrt has no WebAssembly build of it"),
         "{}",
         out.stderr
     );
     let list = scratch.outcome(scratch.chaosrt().args(["plugin", "list"]));
     assert!(
-        !list.stdout.contains("chaostoolkit-prometheus"),
+        !list.stdout.contains("chaostoolkit-reporting"),
         "{}",
         list.stdout
     );
@@ -321,7 +323,7 @@ fn install_records_exact_versions_and_digests_and_what_was_granted() {
                 .stderr
                 .contains("prometheus_base_url  [--grant http-configuration=prometheus_base_url]")
             && install.stderr.contains("regex==")
-            && install.stderr.contains("chaosrt stand-in"),
+            && install.stderr.contains("wasm32-wasi build"),
         "{}",
         install.stderr
     );
@@ -342,8 +344,17 @@ fn install_records_exact_versions_and_digests_and_what_was_granted() {
     assert_eq!(find("chaostoolkit-prometheus")["version"], "0.6.0");
     assert_eq!(find("chaostoolkit-lib")["version"], "1.44.0");
     assert_eq!(find("requests")["kind"], "pure");
-    assert_eq!(find("regex")["kind"], "chaosrt stand-in");
-    for p in packages.iter().filter(|p| p["kind"] != "chaosrt stand-in") {
+    // dateparser's regex, built here for componentize-py's CPython (scripts/python-wasm-wheels).
+    let regex = find("regex");
+    assert_eq!(regex["kind"], "wasm32-wasi build");
+    assert!(
+        regex["wheel"]
+            .as_str()
+            .unwrap()
+            .ends_with("-cp314-cp314-wasi_wasm32.whl"),
+        "{regex}"
+    );
+    for p in packages {
         let digest = p["sha256"].as_str().unwrap();
         assert!(digest.len() == 64, "{p}");
     }
@@ -429,23 +440,92 @@ fn an_experiment_of_chaosprometheus_probes_ends_as_chaos_run_ends_it() {
     }
 }
 
+/// The times the extension sent, as its own debug line in the run log shows them
+/// (`Querying with: {'query': …, 'time': …}`), in the order of the calls.
+fn sent_times(log: &str, key: &str) -> Vec<String> {
+    let marker = format!("'{key}': '");
+    log.lines()
+        .filter(|l| l.contains("[plugin chaostoolkit-prometheus] Querying with: "))
+        .filter_map(|l| {
+            let start = l.find(&marker)? + marker.len();
+            Some(l[start..].split('\'').next()?.to_string())
+        })
+        .collect()
+}
+
+/// `when`, `start` and `end` are parsed by dateparser, whose patterns need the real `regex` (a
+/// variable-width look-behind): built for WebAssembly and bundled. The relative times become
+/// the RFC 3339 times the extension sends; Prometheus answers the same query at the same times
+/// exactly as the extension reported it.
 #[test]
-fn query_interval_and_when_need_the_real_regex_and_fail_clearly_with_the_stand_in() {
+fn query_when_and_query_interval_answer_what_prometheus_own_api_answers() {
     let prometheus = Prometheus::start();
+    // A counter that grows with every scrape: an answer at another time would differ.
+    let query = "prometheus_tsdb_head_samples_appended_total";
+    // Wait until there is data 10 seconds back, so the answer at `when` is not empty.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while prometheus
+        .api(
+            "query",
+            &[("query", query), ("time", &(now() - 12.0).to_string())],
+        )
+        .is_none_or(|a| a["data"]["result"].as_array().is_none_or(Vec::is_empty))
+    {
+        assert!(Instant::now() < deadline, "no data 12 s back");
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let scratch = Scratch::new();
     let experiment = json!({
         "title": "t", "description": "d",
         "configuration": {"prometheus_base_url": prometheus.url()},
-        "method": [probe("range", "query_interval",
-                         json!({"query": "up", "start": "1 minute ago", "end": "now", "step": 1}))]
+        "method": [
+            probe("then", "query", json!({"query": query, "when": "10 seconds ago"})),
+            // Samples newer than `end` may still be on their way; 5 seconds back they are all in.
+            probe("range", "query_interval", json!({
+                "query": query, "start": "1 minute ago", "end": "5 seconds ago", "step": 1}))
+        ]
     });
+    let before = now();
     let outcome = run(&scratch, &experiment);
-    let (_, run) = outcome.completed_despite_failed_run(0);
-    let message = run["exception"].to_string();
+    let after = now();
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let journal = outcome.journal();
+    let log = std::fs::read_to_string(scratch.run_dir().join("chaostoolkit.log")).unwrap();
+    for run in journal["run"].as_array().unwrap() {
+        assert_eq!(run["status"], "succeeded", "{run:#}\n{log}");
+    }
+
+    let time = sent_times(&log, "time");
+    assert_eq!(time.len(), 1, "{log}");
+    let instant = prometheus
+        .api("query", &[("query", query), ("time", &time[0])])
+        .unwrap();
+    let output = &journal["run"][0]["output"];
+    assert_eq!(output, &instant);
+    // Evaluated 10 seconds before the call, not at it.
+    let evaluated = output["data"]["result"][0]["value"][0].as_f64().unwrap();
     assert!(
-        message.contains("look-behind requires fixed-width pattern"),
-        "{run:#}"
+        evaluated >= before - 11.0 && evaluated <= after - 9.0,
+        "{evaluated} not 10 s before the run ({before}..{after})"
     );
+
+    let (start, end) = (sent_times(&log, "start"), sent_times(&log, "end"));
+    assert_eq!((start.len(), end.len()), (1, 1), "{log}");
+    let range = prometheus
+        .api(
+            "query_range",
+            &[
+                ("query", query),
+                ("start", &start[0]),
+                ("end", &end[0]),
+                ("step", "1"),
+            ],
+        )
+        .unwrap();
+    let output = &journal["run"][1]["output"];
+    assert_eq!(output, &range);
+    let values = output["data"]["result"][0]["values"].as_array().unwrap();
+    assert!(values.len() >= 5, "{output}");
 }
 
 #[test]

@@ -42,14 +42,14 @@ pub struct PythonBundle {
 pub struct PythonPackage {
     pub name: String,
     pub version: String,
-    /// `pure`, `native, without its compiled modules`, `wasm32-wasi build` or `chaosrt stand-in`.
+    /// `pure`, `native, without its compiled modules` or `wasm32-wasi build`.
     pub kind: String,
-    /// The wheel's file name (none for a chaosrt stand-in).
+    /// The wheel's file name (optional in manifests written when chaosrt had stand-ins).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wheel: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
-    /// Why a package is not bundled as published (a stand-in, compiled modules left out).
+    /// Why a package is not bundled as published (built here, compiled modules left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
 }
@@ -61,11 +61,15 @@ pub const SITE_PACKAGES: &str = "site-packages";
 /// directories it was given (`-p`), and the builder gives the dispatcher's first, the packages second.
 pub const BUNDLE_GUEST_PATH: &str = "/1";
 
+/// Where, in the bundler's environment, scripts/python-wasm-wheels puts the wasm32-wasi wheels it
+/// built of native packages (regex) for componentize-py's CPython: they are tied to it.
+pub const WASM_WHEELS: &str = "wasm-wheels";
+
 /// componentize-py 0.25.x: the version the bundler's environment must have (wasm-facts.md).
 pub const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
 
-/// What the builder script needs besides the Python of the bundler: the dispatcher, the builder,
-/// chaosrt's stand-ins and the contract, as this chaosrt was built with them.
+/// What the builder script needs besides the Python of the bundler: the dispatcher, the builder
+/// and the contract, as this chaosrt was built with them.
 const FILES: &[(&str, &str)] = &[
     (
         "bundle.py",
@@ -82,10 +86,6 @@ const FILES: &[(&str, &str)] = &[
     (
         "guest/chaosrt_ssl.py",
         include_str!("../../../plugins/python/guest/chaosrt_ssl.py"),
-    ),
-    (
-        "stand-ins/regex/__init__.py",
-        include_str!("../../../plugins/python/stand-ins/regex/__init__.py"),
     ),
     ("wit/world.wit", include_str!("../../../wit/world.wit")),
     ("wit/types.wit", include_str!("../../../wit/types.wit")),
@@ -157,9 +157,6 @@ pub fn refused_family(spec: &str) -> Option<&'static str> {
         .find(|(family, _)| *family == normalized)
         .map(|(_, why)| *why)
 }
-
-/// Native packages chaosrt has a stand-in for (`--stand-in NAME`), as `bundle.py` lists them.
-pub const STAND_INS: &[&str] = &["regex"];
 
 /// Why a Python bundle could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -244,13 +241,9 @@ struct Report {
     site_packages: PathBuf,
 }
 
-/// Builds the component for `specs` (`PACKAGE==VERSION` each), with chaosrt's stand-ins for the
-/// native packages named in `stand_ins`. The builder's progress lines go to `progress`.
-pub async fn build(
-    specs: &[String],
-    stand_ins: &[String],
-    progress: impl Fn(&str),
-) -> Result<Built, PythonError> {
+/// Builds the component for `specs` (`PACKAGE==VERSION` each), with the wasm32-wasi builds of
+/// native packages in the bundler's [`WASM_WHEELS`]. The builder's progress lines go to `progress`.
+pub async fn build(specs: &[String], progress: impl Fn(&str)) -> Result<Built, PythonError> {
     let requested = specs.join(" ");
     if let Some(why) = specs.first().and_then(|first| refused_family(first)) {
         return Err(PythonError::Refused {
@@ -290,8 +283,8 @@ pub async fn build(
         .arg(&out)
         .arg("--report")
         .arg(&report);
-    for stand_in in stand_ins {
-        command.arg("--stand-in").arg(stand_in);
+    if let Some(wheels) = python.parent().and_then(Path::parent) {
+        command.arg("--wheels").arg(wheels.join(WASM_WHEELS));
     }
     command
         .arg("--")

@@ -26,11 +26,6 @@ pub struct Install {
     /// imports without declaring them, such as `logzero==1.7.0` for chaostoolkit-prometheus).
     #[arg(value_name = "PACKAGE==VERSION")]
     packages: Vec<String>,
-    /// With a `python:` source: bundle chaosrt's stand-in for this native package, which chaosrt
-    /// cannot build for WebAssembly yet (`regex`, backed by Python's `re`). What the stand-in cannot
-    /// do fails when it is used.
-    #[arg(long = "stand-in", value_name = "PACKAGE")]
-    stand_ins: Vec<String>,
     /// The component's expected sha256 (hex): any other bytes are refused before they are compiled.
     #[arg(long, value_name = "DIGEST")]
     sha256: Option<String>,
@@ -72,10 +67,6 @@ impl Install {
             .collect()
     }
 
-    pub(super) fn stand_ins(&self) -> &[String] {
-        &self.stand_ins
-    }
-
     pub(super) fn sha256_pinned(&self) -> bool {
         self.sha256.is_some()
     }
@@ -98,8 +89,8 @@ pub async fn install(
             let built = super::python::build(first, &args, &console).await?;
             (built.component.clone(), args.source_line(), Some(built))
         }
-        None if !args.packages.is_empty() || !args.stand_ins.is_empty() => bail!(
-            "more packages and --stand-in go with a python: source only (python:PACKAGE==VERSION \
+        None if !args.packages.is_empty() => bail!(
+            "more packages go with a python: source only (python:PACKAGE==VERSION \
              PACKAGE==VERSION…)"
         ),
         None => {

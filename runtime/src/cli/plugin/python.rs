@@ -17,21 +17,9 @@ pub async fn build(first: &str, args: &Install, console: &Console) -> anyhow::Re
              whose wheels are checked against the digests PyPI publishes"
         );
     }
-    let known: Vec<&String> = args
-        .stand_ins()
-        .iter()
-        .filter(|s| !python::STAND_INS.contains(&s.as_str()))
-        .collect();
-    if let Some(unknown) = known.first() {
-        bail!(
-            "--stand-in {}: chaosrt has a stand-in for {} only",
-            escape(unknown),
-            python::STAND_INS.join(", ")
-        );
-    }
     let specs = args.python_specs(first);
     let started = std::time::Instant::now();
-    let built = python::build(&specs, args.stand_ins(), |step| {
+    let built = python::build(&specs, |step| {
         console.info(&format!("python: {}", escape(step)))
     })
     .await?;
