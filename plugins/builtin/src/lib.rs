@@ -13,6 +13,7 @@
 pub struct Builtin {
     name: &'static str,
     component: &'static [u8],
+    sha256: &'static str,
     precompiled: &'static [u8],
 }
 
@@ -25,6 +26,12 @@ impl Builtin {
     /// The WebAssembly component.
     pub fn component(&self) -> &'static [u8] {
         self.component
+    }
+
+    /// The component's sha256, in lowercase hex, computed by the build script: the bytes are part
+    /// of the binary, so a run need not hash them again.
+    pub fn sha256(&self) -> &'static str {
+        self.sha256
     }
 
     /// The component compiled by wasmtime at build time, with the engine configuration the host
@@ -40,6 +47,7 @@ impl Builtin {
 pub const HTTP: Builtin = Builtin {
     name: "http",
     component: include_bytes!(env!("CHAOSRT_BUILTIN_HTTP")),
+    sha256: env!("CHAOSRT_BUILTIN_HTTP_SHA256"),
     precompiled: include_bytes!(env!("CHAOSRT_BUILTIN_HTTP_PRECOMPILED")),
 };
 
@@ -47,6 +55,7 @@ pub const HTTP: Builtin = Builtin {
 pub const FS: Builtin = Builtin {
     name: "fs",
     component: include_bytes!(env!("CHAOSRT_BUILTIN_FS")),
+    sha256: env!("CHAOSRT_BUILTIN_FS_SHA256"),
     precompiled: include_bytes!(env!("CHAOSRT_BUILTIN_FS_PRECOMPILED")),
 };
 
@@ -55,6 +64,7 @@ pub const FS: Builtin = Builtin {
 pub const KUBERNETES: Builtin = Builtin {
     name: "kubernetes",
     component: include_bytes!(env!("CHAOSRT_BUILTIN_KUBERNETES")),
+    sha256: env!("CHAOSRT_BUILTIN_KUBERNETES_SHA256"),
     precompiled: include_bytes!(env!("CHAOSRT_BUILTIN_KUBERNETES_PRECOMPILED")),
 };
 

@@ -198,7 +198,8 @@ impl Host {
             Some(artifact) => Compiled::Precompiled(artifact),
             None => Compiled::Cache,
         };
-        self.load_with(builtin.name(), builtin.component(), compiled, log)
+        let sha256 = builtin.sha256().to_string();
+        self.load_digested(builtin.name(), builtin.component(), sha256, compiled, log)
             .await
     }
 
@@ -214,8 +215,23 @@ impl Host {
         compiled: Compiled<'_>,
         log: LogSink,
     ) -> Result<Plugin, LoadError> {
-        let built = check_contract_version(name, bytes)?;
         let sha256 = cache::sha256_hex(bytes);
+        self.load_digested(name, bytes, sha256, compiled, log).await
+    }
+
+    /// [`Host::load_with`] for bytes whose sha256 the caller already holds, because it has just
+    /// checked them against it (the registry, against an installed plugin's manifest) or because
+    /// the build computed it (a built-in's): hashing a component is most of a warm run's work
+    /// otherwise. `sha256` must be the lowercase hex digest of `bytes`: it keys the compile cache.
+    pub async fn load_digested(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        sha256: String,
+        compiled: Compiled<'_>,
+        log: LogSink,
+    ) -> Result<Plugin, LoadError> {
+        let built = check_contract_version(name, bytes)?;
         let cache_it = !matches!(compiled, Compiled::Fresh);
         let found = match compiled {
             Compiled::Precompiled(artifact) => {
@@ -866,6 +882,18 @@ mod tests {
             )),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn each_builtins_digest_from_the_build_is_that_of_its_bytes() {
+        for builtin in chaosrt_builtins::ALL {
+            assert_eq!(
+                builtin.sha256(),
+                cache::sha256_hex(builtin.component()),
+                "{}",
+                builtin.name()
+            );
+        }
     }
 
     #[tokio::test]
