@@ -143,7 +143,12 @@ pub struct Host {
 impl Host {
     /// A host whose compiled components are cached in `cache` (none: always compile).
     pub fn new(cache: Option<CacheDirs>) -> wasmtime::Result<Host> {
-        let engine = Engine::new(&chaosrt_engine_config::config())?;
+        let mut config = chaosrt_engine_config::config();
+        config.allocation_strategy(pooling());
+        // The pool is address space reserved up front; where that is refused (a `ulimit -v`), the
+        // on-demand allocator serves, slower per call but the same sandbox.
+        let engine =
+            Engine::new(&config).or_else(|_| Engine::new(&chaosrt_engine_config::config()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         links::guard(&mut linker)?;
@@ -817,6 +822,33 @@ fn deserialize_precompiled(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Co
     // SAFETY: the callers' bytes are artifacts wasmtime's compiler made (see `Host::load_builtin`);
     // wasmtime checks their header against this engine before using them.
     unsafe { Component::deserialize(engine, bytes) }
+}
+
+/// The most calls a host runs at once: a run's background activities (the engine's
+/// `BACKGROUND_AT_ONCE`, checked against this at compile time), the activity in the foreground and a continuous hypothesis' probe, with
+/// room to spare. One more waits for nothing: it fails, saying the limit was reached.
+pub const CALLS_AT_ONCE: u32 = 64;
+
+/// The pooling allocator, sized for plugins: every call instantiates its plugin afresh, and the
+/// pool makes that cost a reuse of slots (memories, tables, the async stack) instead of a fresh
+/// `mmap` and `munmap` of each, which is most of a no-op call's time. The pool is virtual address
+/// space reserved once (not resident memory: a slot's pages are handed back when its call ends).
+/// Its limits are far above an honest plugin's: 1,000 core instances at once (a Rust plugin is
+/// about four; the store's [`state::MAX_INSTANCES`] still bounds one call), tables of up to 100,000
+/// elements (a JavaScript component's is about 8,000) and instances of up to 16 MiB of host state;
+/// a component beyond them is refused when it is loaded, with wasmtime's message saying which
+/// limit. Memories are capped per call by [`MemoryCap`], below the pool's 4 GiB slots. Async stacks
+/// are [`CALLS_AT_ONCE`]: each costs a guard-page `mprotect` when the engine starts, and 1,000 of
+/// them (the default) took longer than the rest of a short run's start.
+fn pooling() -> wasmtime::InstanceAllocationStrategy {
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    pool.total_stacks(CALLS_AT_ONCE)
+        .table_elements(100_000)
+        .max_tables_per_module(4)
+        .max_memories_per_module(4)
+        .max_core_instance_size(16 << 20)
+        .max_component_instance_size(16 << 20);
+    wasmtime::InstanceAllocationStrategy::Pooling(pool)
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the engine lives.
