@@ -41,6 +41,39 @@ impl Builtin {
     pub fn precompiled(&self) -> Option<&'static [u8]> {
         (!self.precompiled.is_empty()).then_some(self.precompiled)
     }
+
+    /// Tells the kernel that the pages of [`Builtin::precompiled`] are not needed for now:
+    /// wasmtime copies an artifact into memory of its own when it loads it, so once loaded, the
+    /// bytes in the binary only add to the process's resident memory (they are most of what a
+    /// run's peak holds beyond code). Read again, they come back from the binary, as the kernel
+    /// may bring any of a program's pages back under memory pressure.
+    pub fn loaded(&self) {
+        #[cfg(unix)]
+        forget_pages(self.precompiled);
+    }
+}
+
+/// `madvise(MADV_DONTNEED)` over the whole pages within `bytes`.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn forget_pages(bytes: &'static [u8]) {
+    // SAFETY: sysconf has no preconditions.
+    let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        size if size > 0 => size as usize,
+        _ => return,
+    };
+    let start = (bytes.as_ptr() as usize).next_multiple_of(page);
+    let end = (bytes.as_ptr() as usize + bytes.len()) / page * page;
+    if end > start {
+        // SAFETY: the range lies within `bytes`, which `include_bytes!` put in the binary's
+        // read-only segment, a private mapping of the executable file that nothing writes: dropping
+        // its pages changes no byte, the next read maps them from the file again. (It would not
+        // be sound for writable or anonymous memory, whose contents would be lost: `Builtin`s are
+        // only this crate's constants.) An error leaves the pages as they were.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+        }
+    }
 }
 
 /// The `http` plugin: HTTP(S) requests shaped like Chaos Toolkit's http provider.

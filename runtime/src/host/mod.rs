@@ -204,8 +204,13 @@ impl Host {
             None => Compiled::Cache,
         };
         let sha256 = builtin.sha256().to_string();
-        self.load_digested(builtin.name(), builtin.component(), sha256, compiled, log)
-            .await
+        let plugin = self
+            .load_digested(builtin.name(), builtin.component(), sha256, compiled, log)
+            .await?;
+        if plugin.loaded_from == cache::Origin::Precompiled {
+            builtin.loaded();
+        }
+        Ok(plugin)
     }
 
     /// [`Host::load`], with the compiled form where `compiled` says: [`Compiled::Fresh`] for a
