@@ -38,50 +38,49 @@ impl Builtin {
     /// uses, for the CPU of the machine that built it; `None` when the build did not precompile it
     /// (cross-compiling: the build machine's code would not run on the target). wasmtime checks, when
     /// loading it, that it fits this engine and CPU; when it does not, the host compiles the component.
-    pub fn precompiled(&self) -> Option<&'static [u8]> {
-        (!self.precompiled.is_empty()).then_some(self.precompiled)
-    }
-
-    /// Tells the kernel that the pages of [`Builtin::precompiled`] are not needed for now:
-    /// wasmtime copies an artifact into memory of its own when it loads it, so once loaded, the
-    /// bytes in the binary only add to the process's resident memory (they are most of what a
-    /// run's peak holds beyond code). Read again, they come back from the binary, as the kernel
-    /// may bring any of a program's pages back under memory pressure.
-    pub fn loaded(&self) {
-        #[cfg(unix)]
-        forget_pages(self.precompiled);
+    pub fn precompiled(&self) -> Option<Embedded> {
+        (!self.precompiled.is_empty()).then_some(Embedded(self.precompiled))
     }
 }
 
-/// `madvise(MADV_DONTNEED)` over the whole pages within `bytes`.
-#[cfg(unix)]
-#[allow(unsafe_code)]
-fn forget_pages(bytes: &'static [u8]) {
-    // SAFETY: sysconf has no preconditions.
-    let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
-        size if size > 0 => size as usize,
-        _ => return,
-    };
-    let start = (bytes.as_ptr() as usize).next_multiple_of(page);
-    let end = (bytes.as_ptr() as usize + bytes.len()) / page * page;
-    if end > start {
-        // SAFETY: the range lies within `bytes`, which `include_bytes!` put in the binary's
-        // read-only segment, a private mapping of the executable file that nothing writes: dropping
-        // its pages changes no byte, the next read maps them from the file again. (It would not
-        // be sound for writable or anonymous memory, whose contents would be lost: `Builtin`s are
-        // only this crate's constants.) An error leaves the pages as they were.
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
-        }
+/// A precompiled artifact embedded in the binary's read-only segment, aligned to [`ALIGNMENT`], so
+/// wasmtime can run its code where it lies instead of copying it first (the copy was the largest
+/// item of a warm run: page faults and resident memory). Only this crate makes one, so whoever holds
+/// one holds bytes that live as long as the process and that nothing writes.
+#[derive(Debug, Clone, Copy)]
+pub struct Embedded(&'static [u8]);
+
+impl Embedded {
+    /// The artifact's bytes; they start at a multiple of [`ALIGNMENT`].
+    pub fn bytes(&self) -> &'static [u8] {
+        self.0
     }
 }
+
+/// The alignment of each [`Embedded`] artifact: a multiple of every page size chaosrt may run with
+/// (4 KiB on x86-64, up to 64 KiB on arm64), so the code inside, which wasmtime places at page
+/// offsets within the artifact, can be made executable page by page.
+pub const ALIGNMENT: usize = 64 << 10;
+
+#[repr(C, align(65536))]
+struct Aligned<T: ?Sized>(T);
+
+const _: () = assert!(std::mem::align_of::<Aligned<[u8; 0]>>() == ALIGNMENT);
+
+static HTTP_PRECOMPILED: &Aligned<[u8]> =
+    &Aligned(*include_bytes!(env!("CHAOSRT_BUILTIN_HTTP_PRECOMPILED")));
+static FS_PRECOMPILED: &Aligned<[u8]> =
+    &Aligned(*include_bytes!(env!("CHAOSRT_BUILTIN_FS_PRECOMPILED")));
+static KUBERNETES_PRECOMPILED: &Aligned<[u8]> = &Aligned(*include_bytes!(env!(
+    "CHAOSRT_BUILTIN_KUBERNETES_PRECOMPILED"
+)));
 
 /// The `http` plugin: HTTP(S) requests shaped like Chaos Toolkit's http provider.
 pub const HTTP: Builtin = Builtin {
     name: "http",
     component: include_bytes!(env!("CHAOSRT_BUILTIN_HTTP")),
     sha256: env!("CHAOSRT_BUILTIN_HTTP_SHA256"),
-    precompiled: include_bytes!(env!("CHAOSRT_BUILTIN_HTTP_PRECOMPILED")),
+    precompiled: &HTTP_PRECOMPILED.0,
 };
 
 /// The `fs` plugin: move a file and check that a path exists, in the run's working directory.
@@ -89,7 +88,7 @@ pub const FS: Builtin = Builtin {
     name: "fs",
     component: include_bytes!(env!("CHAOSRT_BUILTIN_FS")),
     sha256: env!("CHAOSRT_BUILTIN_FS_SHA256"),
-    precompiled: include_bytes!(env!("CHAOSRT_BUILTIN_FS_PRECOMPILED")),
+    precompiled: &FS_PRECOMPILED.0,
 };
 
 /// The `kubernetes` plugin: chaostoolkit-kubernetes' pod, deployment and node activities, through
@@ -98,7 +97,7 @@ pub const KUBERNETES: Builtin = Builtin {
     name: "kubernetes",
     component: include_bytes!(env!("CHAOSRT_BUILTIN_KUBERNETES")),
     sha256: env!("CHAOSRT_BUILTIN_KUBERNETES_SHA256"),
-    precompiled: include_bytes!(env!("CHAOSRT_BUILTIN_KUBERNETES_PRECOMPILED")),
+    precompiled: &KUBERNETES_PRECOMPILED.0,
 };
 
 /// Every built-in plugin.
