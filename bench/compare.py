@@ -53,13 +53,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# GNU time, to read a command's own peak RSS: the rusage of a child of this script would count this
+# script's peak too (Linux carries the forking process's high-water mark across exec), and this
+# script, with its HTTP server, is bigger than chaosrt.
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
 def timed(cmd, cwd, env, stdout=subprocess.DEVNULL):
-    """Wall seconds, peak RSS in MiB, CPU seconds (user + system, children included), exit code."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=stdout, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
+    """Wall seconds, peak RSS in MiB, CPU seconds (user + system, children included), exit code.
+    Without GNU time (Debian's `time` package) the peak RSS is at least this script's own."""
+    with tempfile.NamedTemporaryFile(mode="r") as rss_file:
+        if GNU_TIME:
+            cmd = [GNU_TIME, "-q", "-f", "%M", "-o", rss_file.name, *cmd]
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=stdout, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        rss = usage.ru_maxrss / 1024
+        if GNU_TIME:
+            lines = rss_file.read().split()
+            if not lines or not lines[-1].isdigit():
+                sys.exit(f"GNU time reported no peak RSS for {cmd}")
+            rss = int(lines[-1]) / 1024
+    return wall, rss, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
 
 
 def wait_until_up(port: int) -> None:

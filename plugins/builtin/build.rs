@@ -5,7 +5,12 @@
 //! `build-override` profiles matching the normal ones) the very same compiled crate, so this costs no
 //! second build of wasmtime. An artifact that does not fit the machine chaosrt later runs on is
 //! refused by wasmtime when loaded, and the host compiles the component instead.
+//!
+//! It also records each component's sha256 (its identity in the host's logs and compile cache): the
+//! bytes are part of the binary, so their digest is known at build time, and hashing them on every
+//! run was most of a warm run's instructions.
 
+use sha2::{Digest, Sha256};
 use std::env;
 use std::path::PathBuf;
 
@@ -24,14 +29,17 @@ fn main() {
             .unwrap_or_else(|e| panic!("cannot start wasmtime to precompile the built-ins: {e:#}"))
     });
     for ((_, var), component) in guests.iter().zip(built) {
+        let bytes = std::fs::read(&component)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", component.display()));
+        let sha256: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        println!("cargo:rustc-env={var}_SHA256={sha256}");
         let artifact = match &engine {
-            Some(engine) => {
-                let bytes = std::fs::read(&component)
-                    .unwrap_or_else(|e| panic!("cannot read {}: {e}", component.display()));
-                engine
-                    .precompile_component(&bytes)
-                    .unwrap_or_else(|e| panic!("cannot precompile {}: {e:#}", component.display()))
-            }
+            Some(engine) => engine
+                .precompile_component(&bytes)
+                .unwrap_or_else(|e| panic!("cannot precompile {}: {e:#}", component.display())),
             None => Vec::new(),
         };
         let path = out.join(format!("{var}.cwasm"));

@@ -157,6 +157,9 @@ pub async fn run(
     let ok = journal.status == Some(Status::Completed)
         && !journal.deviated
         && matches!(saved, Saved::AtPath);
+    // The process ends now: handing the engine's pool of address space (every call's memories,
+    // tables and stacks) back to the kernel slot by slot took longer than a short run's own work.
+    std::mem::forget(runtime.host);
     Ok(if ok {
         ExitCode::SUCCESS
     } else {

@@ -14,6 +14,9 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 /// 15 MB of output each took 3 GB.
 pub const BACKGROUND_AT_ONCE: usize = 32;
 
+// With the foreground activity and a continuous hypothesis' probe, within what the host runs at once.
+const _: () = assert!(BACKGROUND_AT_ONCE + 2 <= crate::host::CALLS_AT_ONCE as usize);
+
 impl Runtime {
     /// Plays the method, appending each activity's record to `records` as it completes.
     pub(super) async fn method(&self, run: &Run<'_>, records: &mut Vec<Record>) {

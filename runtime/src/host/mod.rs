@@ -110,6 +110,8 @@ pub enum Compiled<'a> {
     Fresh,
     /// An artifact chaosrt's own build made (a built-in's); the cache on a misfit.
     Precompiled(&'a [u8]),
+    /// The same, embedded in the binary: its code runs where it lies, uncopied.
+    Embedded(chaosrt_builtins::Embedded),
     /// The artifact an install stored beside the plugin, at `path`, whose sha256 the registry
     /// checked against the record its install made in the plugin's private manifest.
     Installed { artifact: &'a [u8], path: &'a Path },
@@ -143,7 +145,19 @@ pub struct Host {
 impl Host {
     /// A host whose compiled components are cached in `cache` (none: always compile).
     pub fn new(cache: Option<CacheDirs>) -> wasmtime::Result<Host> {
-        let engine = Engine::new(&chaosrt_engine_config::config())?;
+        let config = || {
+            let mut config = chaosrt_engine_config::config();
+            let code = MprotectCode { page: page_size() };
+            if chaosrt_builtins::ALIGNMENT.is_multiple_of(code.page) {
+                config.with_custom_code_memory(Some(Arc::new(code)));
+            }
+            config
+        };
+        let mut pooled = config();
+        pooled.allocation_strategy(pooling());
+        // The pool is address space reserved up front; where that is refused (a `ulimit -v`), the
+        // on-demand allocator serves, slower per call but the same sandbox.
+        let engine = Engine::new(&pooled).or_else(|_| Engine::new(&config()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         links::guard(&mut linker)?;
@@ -195,10 +209,11 @@ impl Host {
         // build script made with wasmtime's `precompile_component`: they are part of this binary,
         // as trusted as its own code.
         let compiled = match builtin.precompiled() {
-            Some(artifact) => Compiled::Precompiled(artifact),
+            Some(artifact) => Compiled::Embedded(artifact),
             None => Compiled::Cache,
         };
-        self.load_with(builtin.name(), builtin.component(), compiled, log)
+        let sha256 = builtin.sha256().to_string();
+        self.load_digested(builtin.name(), builtin.component(), sha256, compiled, log)
             .await
     }
 
@@ -214,8 +229,23 @@ impl Host {
         compiled: Compiled<'_>,
         log: LogSink,
     ) -> Result<Plugin, LoadError> {
-        let built = check_contract_version(name, bytes)?;
         let sha256 = cache::sha256_hex(bytes);
+        self.load_digested(name, bytes, sha256, compiled, log).await
+    }
+
+    /// [`Host::load_with`] for bytes whose sha256 the caller already holds, because it has just
+    /// checked them against it (the registry, against an installed plugin's manifest) or because
+    /// the build computed it (a built-in's): hashing a component is most of a warm run's work
+    /// otherwise. `sha256` must be the lowercase hex digest of `bytes`: it keys the compile cache.
+    pub async fn load_digested(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        sha256: String,
+        compiled: Compiled<'_>,
+        log: LogSink,
+    ) -> Result<Plugin, LoadError> {
+        let built = check_contract_version(name, bytes)?;
         let cache_it = !matches!(compiled, Compiled::Fresh);
         let found = match compiled {
             Compiled::Precompiled(artifact) => {
@@ -224,6 +254,10 @@ impl Host {
                     Err(_) => self.cache.lookup(&self.engine, &sha256),
                 }
             }
+            Compiled::Embedded(artifact) => match deserialize_embedded(&self.engine, artifact) {
+                Ok(component) => Lookup::Hit(component, cache::Origin::Precompiled),
+                Err(_) => self.cache.lookup(&self.engine, &sha256),
+            },
             Compiled::Installed { artifact, path } => {
                 match deserialize_precompiled(&self.engine, artifact) {
                     Ok(component) => Lookup::Hit(component, cache::Origin::Installed),
@@ -803,6 +837,114 @@ fn deserialize_precompiled(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Co
     unsafe { Component::deserialize(engine, bytes) }
 }
 
+/// The most calls a host runs at once: a run's background activities (the engine's
+/// `BACKGROUND_AT_ONCE`, checked against this at compile time), the activity in the foreground and a continuous hypothesis' probe, with
+/// room to spare. One more waits for nothing: it fails, saying the limit was reached.
+pub const CALLS_AT_ONCE: u32 = 64;
+
+/// The pooling allocator, sized for plugins: every call instantiates its plugin afresh, and the
+/// pool makes that cost a reuse of slots (memories, tables, the async stack) instead of a fresh
+/// `mmap` and `munmap` of each, which is most of a no-op call's time. The pool is virtual address
+/// space reserved once (not resident memory: a slot's pages are handed back when its call ends).
+/// Its limits are far above an honest plugin's: 1,000 core instances at once (a Rust plugin is
+/// about four; the store's [`state::MAX_INSTANCES`] still bounds one call), tables of up to 100,000
+/// elements (a JavaScript component's is about 8,000) and instances of up to 16 MiB of host state;
+/// a component beyond them is refused when it is loaded, with wasmtime's message saying which
+/// limit. Memories are capped per call by [`MemoryCap`], below the pool's 4 GiB slots. Async stacks
+/// are [`CALLS_AT_ONCE`]: each costs a guard-page `mprotect` when the engine starts, and 1,000 of
+/// them (the default) took longer than the rest of a short run's start.
+fn pooling() -> wasmtime::InstanceAllocationStrategy {
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    pool.total_stacks(CALLS_AT_ONCE)
+        .table_elements(100_000)
+        .max_tables_per_module(4)
+        .max_memories_per_module(4)
+        .max_core_instance_size(16 << 20)
+        .max_component_instance_size(16 << 20);
+    wasmtime::InstanceAllocationStrategy::Pooling(pool)
+}
+
+/// [`deserialize_precompiled`] for an artifact embedded in the binary, without copying it: its code
+/// is made executable where it lies, in the binary's read-only segment ([`MprotectCode`]). wasmtime
+/// registers code by its address for the whole process, once, so only the first load of each
+/// artifact in a process runs in place (a run loads each plugin once); a later one, by this engine
+/// or another, is a copy, as is a load the in-place path refuses.
+#[allow(unsafe_code)]
+fn deserialize_embedded(
+    engine: &Engine,
+    artifact: chaosrt_builtins::Embedded,
+) -> wasmtime::Result<Component> {
+    static IN_PLACE: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+    let bytes = artifact.bytes();
+    let first = {
+        let mut claimed = IN_PLACE.lock().unwrap_or_else(|e| e.into_inner());
+        let at = bytes.as_ptr() as usize;
+        !claimed.contains(&at) && {
+            claimed.push(at);
+            true
+        }
+    };
+    if first && Engine::detect_precompiled(bytes) == Some(wasmtime::Precompiled::Component) {
+        // SAFETY: as `deserialize_precompiled`'s (an artifact chaosrt's build made, which wasmtime
+        // checks against this engine); and the bytes outlive the component and are never written:
+        // an `Embedded` is static data in the binary's read-only segment, aligned for its code to be
+        // made executable in place. No other component uses them (`IN_PLACE`).
+        let in_place =
+            unsafe { Component::deserialize_raw(engine, std::ptr::NonNull::from(bytes)) };
+        if let Ok(component) = in_place {
+            return Ok(component);
+        }
+    }
+    deserialize_precompiled(engine, bytes)
+}
+
+/// How wasmtime makes compiled code executable: `mprotect`, as it does itself, but also for code
+/// that lies in memory wasmtime did not map (an [`chaosrt_builtins::Embedded`] artifact), and back
+/// to read-only (not writable) when the code is dropped, since that memory may be the binary's.
+struct MprotectCode {
+    page: usize,
+}
+
+impl MprotectCode {
+    #[allow(unsafe_code)]
+    fn protect(&self, ptr: *const u8, len: usize, prot: libc::c_int) -> wasmtime::Result<()> {
+        // SAFETY: wasmtime passes the text range of code memory it holds, aligned to `page`; only
+        // its permissions change, never its contents.
+        let done = unsafe { libc::mprotect(ptr as *mut libc::c_void, len, prot) };
+        if done != 0 {
+            return Err(wasmtime::Error::msg(format!(
+                "mprotect of compiled code: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl wasmtime::CustomCodeMemory for MprotectCode {
+    fn required_alignment(&self) -> usize {
+        self.page
+    }
+
+    fn publish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
+        self.protect(ptr, len, libc::PROT_READ | libc::PROT_EXEC)
+    }
+
+    fn unpublish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
+        self.protect(ptr, len, libc::PROT_READ)
+    }
+}
+
+/// The host's page size, for [`MprotectCode`].
+#[allow(unsafe_code)]
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        size if size > 0 => size as usize,
+        _ => 4096,
+    }
+}
+
 /// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the engine lives.
 fn spawn_epoch_ticker(engine: &Engine) {
     let weak = engine.weak();
@@ -868,6 +1010,18 @@ mod tests {
         );
     }
 
+    #[test]
+    fn each_builtins_digest_from_the_build_is_that_of_its_bytes() {
+        for builtin in chaosrt_builtins::ALL {
+            assert_eq!(
+                builtin.sha256(),
+                cache::sha256_hex(builtin.component()),
+                "{}",
+                builtin.name()
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_builtin_loads_precompiled_and_an_artifact_that_does_not_fit_is_compiled_instead() {
         let host = Host::new(None).unwrap();
@@ -875,6 +1029,15 @@ mod tests {
         let fs = chaosrt_builtins::FS;
         let builtin = host.load_builtin(&fs, log.clone()).await.unwrap();
         assert_eq!(builtin.loaded_from, cache::Origin::Precompiled);
+        // Loaded again while the first is alive, by this engine and by another: wasmtime keeps one
+        // registration per code address in a process, so these are copies, and they work.
+        let again = host.load_builtin(&fs, log.clone()).await.unwrap();
+        let other_host = Host::new(None).unwrap();
+        let elsewhere = other_host.load_builtin(&fs, log.clone()).await.unwrap();
+        for loaded in [&again, &elsewhere] {
+            assert_eq!(loaded.loaded_from, cache::Origin::Precompiled);
+            assert_eq!(loaded.metadata.name, builtin.metadata.name);
+        }
         // An artifact of another engine configuration (no epoch interruption), as a chaosrt built
         // elsewhere would carry for a CPU unlike this one: wasmtime refuses it, so it is compiled.
         let other = Engine::new(&wasmtime::Config::new()).unwrap();

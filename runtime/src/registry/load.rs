@@ -87,6 +87,11 @@ impl Registry {
             Source::Builtin(builtin) => host.load_builtin(builtin, log).await,
             Source::Installed(path) => {
                 let bytes = self.bytes(entry).map_err(|e| e.to_string())?;
+                // `bytes` checked them against this digest.
+                let sha256 = match &entry.manifest {
+                    Some(manifest) => manifest.sha256.clone(),
+                    None => sha256_hex(&bytes),
+                };
                 let compiled_path = path.with_file_name(super::COMPILED);
                 match self.compiled(entry, host.engine_key(), &compiled_path) {
                     Some(Ok(artifact)) => {
@@ -94,16 +99,21 @@ impl Registry {
                             artifact: &artifact,
                             path: &compiled_path,
                         };
-                        host.load_with(&entry.name, &bytes, compiled, log).await
+                        host.load_digested(&entry.name, &bytes, sha256, compiled, log)
+                            .await
                     }
                     Some(Err(why)) => {
                         let compiled = Compiled::Stale {
                             path: &compiled_path,
                             why,
                         };
-                        host.load_with(&entry.name, &bytes, compiled, log).await
+                        host.load_digested(&entry.name, &bytes, sha256, compiled, log)
+                            .await
                     }
-                    None => host.load(&entry.name, &bytes, log).await,
+                    None => {
+                        host.load_digested(&entry.name, &bytes, sha256, Compiled::Cache, log)
+                            .await
+                    }
                 }
             }
         };
