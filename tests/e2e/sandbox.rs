@@ -480,6 +480,30 @@ mod hostile {
         assert_eq!(server.hits(), 0, "no socket reached the server");
     }
 
+    /// Calls reuse pooled memory (wasmtime's pooling allocator): what one call leaves in its linear
+    /// memory must be gone before the next call, in the same slot, is given it.
+    #[test]
+    fn a_call_finds_nothing_an_earlier_call_left_in_its_memory() {
+        let scratch = Scratch::new();
+        scratch.install(HOSTILE);
+        let path = scratch.run_dir().join("experiment.json");
+        let exp = experiment(vec![
+            hostile("plant", "plant", json!({"mib": 8})),
+            hostile("scavenge", "scavenge", json!({"mib": 8})),
+            hostile("plant-again", "plant", json!({"mib": 8})),
+            hostile("scavenge-again", "scavenge", json!({"mib": 16})),
+        ]);
+        std::fs::write(&path, exp.to_string()).unwrap();
+        let outcome = scratch.outcome(scratch.chaosrt().args(["run", "experiment.json"]));
+        let journal = outcome.journal();
+        let words = (8 << 20) / 8;
+        let outputs: Vec<_> = (0..4)
+            .map(|i| journal["run"][i]["output"].clone())
+            .collect();
+        // The plants are seen by the very scan that then finds nothing.
+        assert_eq!(outputs, [json!(words), json!(0), json!(words), json!(0)]);
+    }
+
     #[test]
     fn forged_log_lines_errors_and_stdout_are_escaped_and_attributed() {
         let scratch = Scratch::new();

@@ -97,9 +97,61 @@ fn echo(
     value
 }
 
+/// Grow linear memory by `mib` MiB and fill the new pages with a marker, as a plugin would leave a
+/// secret behind for whoever is given its memory next; returns the words found set by reading them
+/// back with the same scan [`scavenge`] uses.
+#[chaosrt_sdk::action]
+#[allow(unsafe_code)] // the point of the activity
+fn plant(
+    /// Size in MiB.
+    mib: u32,
+) -> Result<usize, Error> {
+    let (start, end) = grow(mib)?;
+    for at in (start..end).step_by(8) {
+        // SAFETY: the pages were just added by memory.grow and nothing else knows of them.
+        unsafe { core::ptr::write_volatile(at as *mut u64, 0x5EC2_E75E_C2E7_5EC2) };
+    }
+    Ok(set_words(start, end))
+}
+
+/// Grow linear memory by `mib` MiB and count the words in the new pages that are not zero: memory a
+/// plugin is given must hold nothing an earlier call (of any plugin) left in it.
+#[chaosrt_sdk::probe]
+fn scavenge(
+    /// Size in MiB.
+    mib: u32,
+) -> Result<usize, Error> {
+    let (start, end) = grow(mib)?;
+    Ok(set_words(start, end))
+}
+
+/// Adds `mib` MiB of pages to linear memory with `memory.grow` (bypassing the allocator, so no byte
+/// of them is written before the scan); returns their address range.
+fn grow(mib: u32) -> Result<(usize, usize), Error> {
+    let pages = usize::try_from(mib).unwrap_or(usize::MAX) * 16;
+    #[cfg(target_arch = "wasm32")]
+    let old = core::arch::wasm32::memory_grow(0, pages);
+    #[cfg(not(target_arch = "wasm32"))]
+    let old = usize::MAX;
+    if old == usize::MAX {
+        return Err(Error::failed("memory.grow refused"));
+    }
+    Ok((old << 16, (old + pages) << 16))
+}
+
+/// The 8-byte words in `start..end` that are not zero.
+#[allow(unsafe_code)] // the point of the activity
+fn set_words(start: usize, end: usize) -> usize {
+    (start..end)
+        .step_by(8)
+        // SAFETY: the range is linear memory that `grow` just added.
+        .filter(|&at| unsafe { core::ptr::read_volatile(at as *const u64) } != 0)
+        .count()
+}
+
 chaosrt_sdk::plugin! {
     name: "hostile",
     description: "Test guest: tries every way out of its grant.",
     capabilities: [Capability::read_write(".")],
-    activities: [symlink, read, write, env, connect, log, print, fail, echo],
+    activities: [symlink, read, write, env, connect, log, print, fail, echo, plant, scavenge],
 }
