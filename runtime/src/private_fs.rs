@@ -429,6 +429,29 @@ pub(crate) mod tests {
         let aside = tmp.path().join(".staging-x.old");
         fs::create_dir(&aside).unwrap();
         age(&aside);
+        // A link planted under a staging name, old, pointing at a directory that is not ours to
+        // empty: the sweep removes neither the link's target nor what is in it.
+        let elsewhere = tempfile::tempdir().unwrap();
+        fs::write(elsewhere.path().join("keep"), "keep").unwrap();
+        age(elsewhere.path());
+        let planted = tmp.path().join(".staging-planted");
+        std::os::unix::fs::symlink(elsewhere.path(), &planted).unwrap();
+        let old = std::time::SystemTime::now() - 2 * SWEEP_AFTER;
+        let old = old.duration_since(std::time::UNIX_EPOCH).unwrap();
+        let stamp = rustix::fs::Timespec {
+            tv_sec: old.as_secs() as i64,
+            tv_nsec: 0,
+        };
+        rustix::fs::utimensat(
+            rustix::fs::CWD,
+            &planted,
+            &rustix::fs::Timestamps {
+                last_access: stamp,
+                last_modification: stamp,
+            },
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .unwrap();
         // A live install, staged long ago and still at work.
         let live = Staged::new_in(tmp.path()).unwrap();
         age(live.path());
@@ -436,12 +459,19 @@ pub(crate) mod tests {
         let next = Staged::new_in(tmp.path()).unwrap();
         assert!(!killed.exists(), "the killed install's directory is swept");
         assert!(fresh.exists() && aside.exists() && live.path().exists());
+        assert!(
+            elsewhere.path().join("keep").exists(),
+            "a link is never followed"
+        );
         drop((live, next));
         let mut names: Vec<_> = fs::read_dir(tmp.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         names.sort();
-        assert_eq!(names, [".staging-fresh", ".staging-x.old"]);
+        assert_eq!(
+            names,
+            [".staging-fresh", ".staging-planted", ".staging-x.old"]
+        );
     }
 }
