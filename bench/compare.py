@@ -11,7 +11,10 @@ Measures and prints, with the ratios the issue's targets are stated in (chaosrt 
 Both run without a log file. (4, the sandbox's cost per activity, is `cargo bench -p chaosrt --bench sandbox`; scripts/bench runs
 both.) Each run's exit code is checked, and the activities per second are counted from the journal.
 
-Usage: python3 bench/compare.py [--runs 20] [--probes 1000] [--chaosrt PATH] [--build-time [--build-dir DIR]]
+Usage: python3 bench/compare.py [--runs 20] [--probes 1000] [--chaosrt PATH ...] [--build-time [--build-dir DIR]]
+Several --chaosrt builds are measured in the same run, alternating with each other and with `chaos run`,
+so a change is compared with its base under the same machine load (copy each binary the same way: see
+BENCHMARKS.md on how the page cache affects peak RSS).
 Installs chaostoolkit into bench/.venv on first use (PyPI).
 """
 import argparse
@@ -167,7 +170,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="tutorial runs per tool")
     parser.add_argument("--probes", type=int, default=1000, help="HTTP probes in the hypothesis")
     parser.add_argument("--probe-runs", type=int, default=3, help="runs per tool of the probe hypothesis")
-    parser.add_argument("--chaosrt", default=None, help="chaosrt binary (default: build --release)")
+    parser.add_argument("--chaosrt", action="append", default=[],
+                        help="chaosrt binary, repeatable (default: build --release)")
     parser.add_argument("--build-time", action="store_true",
                         help="time a clean release build (in --build-dir) and measure its binary")
     parser.add_argument("--build-dir", default=None,
@@ -178,12 +182,16 @@ def main() -> None:
     if args.build_time:
         build_dir = os.path.abspath(args.build_dir or os.path.join(target_directory(), "bench-build"))
         build = clean_release_build(build_dir)
-        chaosrt = build[0]
-    elif args.chaosrt is not None:
-        chaosrt = os.path.abspath(args.chaosrt)
+        binaries = [build[0]]
+    elif args.chaosrt:
+        binaries = [os.path.abspath(path) for path in args.chaosrt]
     else:
         subprocess.run(["cargo", "build", "--release", "--locked", "-p", "chaosrt"], cwd=ROOT, check=True)
-        chaosrt = os.path.join(target_directory(), "release", "chaosrt")
+        binaries = [os.path.join(target_directory(), "release", "chaosrt")]
+    # Each build gets a name in the report: "chaosrt" alone, else its file name.
+    builds = {("chaosrt" if len(binaries) == 1 else os.path.basename(b)): b for b in binaries}
+    if len(builds) != len(binaries):
+        sys.exit("give each --chaosrt binary its own file name")
     chaos = chaos_cli()
 
     work = tempfile.mkdtemp(prefix="chaosrt-bench-")
@@ -213,8 +221,8 @@ def main() -> None:
                 os.replace(old, os.path.join(work, "exchange.dat"))
 
         def command(tool, experiment, *extra):
-            if tool == "chaosrt":
-                return [chaosrt, "--no-log-file", "run", *extra, experiment]
+            if tool in builds:
+                return [builds[tool], "--no-log-file", "run", *extra, experiment]
             return [chaos, "--no-version-check", "--no-log-file", "run", *extra, experiment]
 
         def run(tool, experiment, expected, *extra):
@@ -224,20 +232,21 @@ def main() -> None:
             return wall, rss
 
         # 2: the first run ever, with nothing cached; then 1: warm, alternating.
-        cold = []
+        cold = {name: [] for name in builds}
         for _ in range(3):
-            shutil.rmtree(cache, ignore_errors=True)
-            shutil.rmtree(data, ignore_errors=True)
-            restore()
-            cold.append(run("chaosrt", "experiment.json", 1))
-        tutorial = {"chaosrt": [], "chaos": []}
+            for name in builds:
+                shutil.rmtree(cache, ignore_errors=True)
+                shutil.rmtree(data, ignore_errors=True)
+                restore()
+                cold[name].append(run(name, "experiment.json", 1))
+        tutorial = {**{name: [] for name in builds}, "chaos": []}
         for _ in range(args.runs):
             for tool in tutorial:
                 restore()
                 tutorial[tool].append(run(tool, "experiment.json", 1))
 
         # 3 and 5: many probes, activities counted from each run's journal.
-        probes = {"chaosrt": [], "chaos": []}
+        probes = {**{name: [] for name in builds}, "chaos": []}
         for _ in range(args.probe_runs):
             for tool in probes:
                 wall, rss = run(tool, "probes.json", 0, "--hypothesis-strategy", "before-method-only")
@@ -252,25 +261,32 @@ def main() -> None:
     def med(rows, i):
         return statistics.median(r[i] for r in rows)
 
-    rt_wall, ctk_wall = med(tutorial["chaosrt"], 0), med(tutorial["chaos"], 0)
-    rt_rss, ctk_rss = med(tutorial["chaosrt"], 1), med(tutorial["chaos"], 1)
-    cold_wall, cold_rss = med(cold, 0), med(cold, 1)
-    rt_rate, ctk_rate = med(probes["chaosrt"], 0), med(probes["chaos"], 0)
-    rt_prss, ctk_prss = med(probes["chaosrt"], 1), med(probes["chaos"], 1)
-    print(f"chaosrt: {chaosrt}; chaos: {CHAOSTOOLKIT}; medians; ratios are chaosrt / chaos")
+    ctk_wall, ctk_rss = med(tutorial["chaos"], 0), med(tutorial["chaos"], 1)
+    ctk_rate, ctk_prss = med(probes["chaos"], 0), med(probes["chaos"], 1)
+    width = max(9, *(len(name) + 4 for name in builds))
+    print(f"{', '.join(f'{n}: {b}' for n, b in builds.items())}; chaos: {CHAOSTOOLKIT}; medians; "
+          "ratios are chaosrt / chaos")
     print(f"1. tutorial, warm ({args.runs} runs each, alternating)")
-    print(f"   chaos run     {ctk_wall * 1000:8.1f} ms  {ctk_rss:6.1f} MiB peak RSS")
-    print(f"   chaosrt run   {rt_wall * 1000:8.1f} ms  {rt_rss:6.1f} MiB peak RSS")
-    print(f"   wall {rt_wall / ctk_wall:.3f}x (target <= 0.03x); peak RSS {rt_rss / ctk_rss:.2f}x (target <= 0.5x)")
-    print(f"2. tutorial, first run ever (empty cache and data dirs, {len(cold)} runs)")
-    print(f"   chaosrt run   {cold_wall * 1000:8.1f} ms  {cold_rss:6.1f} MiB peak RSS")
-    print(f"   wall {cold_wall / ctk_wall:.3f}x of chaos run (target <= 0.1x); {cold_wall / rt_wall:.2f}x a warm run")
+    print(f"   {'chaos run':<{width}} {ctk_wall * 1000:8.1f} ms  {ctk_rss:6.1f} MiB peak RSS")
+    for name in builds:
+        wall, rss = med(tutorial[name], 0), med(tutorial[name], 1)
+        print(f"   {name + ' run':<{width}} {wall * 1000:8.1f} ms  {rss:6.1f} MiB peak RSS: wall {wall / ctk_wall:.3f}x "
+              f"(target <= 0.03x); peak RSS {rss / ctk_rss:.2f}x (target <= 0.5x)")
+    print(f"2. tutorial, first run ever (empty cache and data dirs, 3 runs each)")
+    for name in builds:
+        wall, rss = med(cold[name], 0), med(cold[name], 1)
+        print(f"   {name + ' run':<{width}} {wall * 1000:8.1f} ms  {rss:6.1f} MiB peak RSS: wall {wall / ctk_wall:.3f}x "
+              f"of chaos run (target <= 0.1x); {wall / med(tutorial[name], 0):.2f}x a warm run")
     print(f"3. hypothesis of {args.probes} HTTP probes ({args.probe_runs} runs each)")
-    print(f"   chaos run     {ctk_rate:8.0f} activities/s")
-    print(f"   chaosrt run   {rt_rate:8.0f} activities/s")
-    print(f"   throughput {rt_rate / ctk_rate:.1f}x (target >= 20x)")
+    print(f"   {'chaos run':<{width}} {ctk_rate:8.0f} activities/s")
+    for name in builds:
+        rate = med(probes[name], 0)
+        print(f"   {name + ' run':<{width}} {rate:8.0f} activities/s: throughput {rate / ctk_rate:.1f}x (target >= 20x)")
     print(f"5. peak RSS of that run ({args.probes} activities)")
-    print(f"   chaos run {ctk_prss:.1f} MiB, chaosrt run {rt_prss:.1f} MiB: {rt_prss / ctk_prss:.2f}x")
+    print(f"   {'chaos run':<{width}} {ctk_prss:8.1f} MiB")
+    for name in builds:
+        rss = med(probes[name], 1)
+        print(f"   {name + ' run':<{width}} {rss:8.1f} MiB: {rss / ctk_prss:.2f}x")
     if build is not None:
         _, wall, cpu, size = build
         print("6. clean release build (cargo build --release --locked -p chaosrt)")
