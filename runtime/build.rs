@@ -7,7 +7,8 @@
 //!   declare that version.
 //!
 //! They are written to `$OUT_DIR/contract.rs` as constants, included by `src/host/bindings/mod.rs`.
-//! It also embeds the `plugin new` templates (see `embed_templates`).
+//! It also embeds the `plugin new` templates (see `embed_templates`), and has release links lay out
+//! the functions a run executes side by side (see `link_order`).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,33 @@ fn main() {
     let dest = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("contract.rs");
     std::fs::write(&dest, out).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
     embed_templates(&wit);
+    link_order();
+}
+
+/// Gives `link-order.txt` (written by `bench/link-order`) to the linker of a release build on x86_64
+/// Linux, where rustc links with its own lld: the functions a run executes then fill a few hundred
+/// pages of `.text` instead of touching pages all over it, which is what a run's page faults and most
+/// of its resident memory were (BENCHMARKS.md). Other targets and linkers, and
+/// `CHAOSRT_LINK_ORDER=0`, link as usual; stale names in the list are skipped without a word.
+fn link_order() {
+    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("link-order.txt");
+    println!("cargo:rerun-if-changed={}", list.display());
+    for var in ["CHAOSRT_LINK_ORDER", "RUSTC_LINKER"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    let env = |name| std::env::var(name).unwrap_or_default();
+    let own_lld = env("TARGET") == "x86_64-unknown-linux-gnu"
+        && std::env::var_os("RUSTC_LINKER").is_none()
+        && !env("CARGO_ENCODED_RUSTFLAGS").contains("link");
+    if env("PROFILE") != "release" || !own_lld || env("CHAOSRT_LINK_ORDER") == "0" || !list.exists()
+    {
+        return;
+    }
+    println!(
+        "cargo:rustc-link-arg-bin=chaosrt=-Wl,--symbol-ordering-file={}",
+        list.display()
+    );
+    println!("cargo:rustc-link-arg-bin=chaosrt=-Wl,--no-warn-symbol-ordering");
 }
 
 /// Writes `$OUT_DIR/templates.rs` for `src/scaffold.rs`: every file below `sdk/templates/` and the
