@@ -80,15 +80,23 @@ fn link_order() {
     let own_lld = env("TARGET") == "x86_64-unknown-linux-gnu"
         && std::env::var_os("RUSTC_LINKER").is_none()
         && !env("CARGO_ENCODED_RUSTFLAGS").contains("link");
-    if env("PROFILE") != "release" || !own_lld || env("CHAOSRT_LINK_ORDER") == "0" || !list.exists()
-    {
+    // A path that is not UTF-8 could not be passed as it is; the build then links as usual.
+    let Some(path) = list.to_str().filter(|_| list.exists()) else {
+        return;
+    };
+    if env("PROFILE") != "release" || !own_lld || env("CHAOSRT_LINK_ORDER") == "0" {
         return;
     }
-    println!(
-        "cargo:rustc-link-arg-bin=chaosrt=-Wl,--symbol-ordering-file={}",
-        list.display()
-    );
-    println!("cargo:rustc-link-arg-bin=chaosrt=-Wl,--no-warn-symbol-ordering");
+    // `-Xlinker` hands the next argument to lld whole: `-Wl,` would split a checkout path at its
+    // commas.
+    for arg in [
+        "-Xlinker".to_string(),
+        format!("--symbol-ordering-file={path}"),
+        "-Xlinker".to_string(),
+        "--no-warn-symbol-ordering".to_string(),
+    ] {
+        println!("cargo:rustc-link-arg-bin=chaosrt={arg}");
+    }
 }
 
 /// Writes `$OUT_DIR/templates.rs` for `src/scaffold.rs`: every file below `sdk/templates/` and the
