@@ -223,9 +223,12 @@ fn sweep(parent: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let stale = name
+        let staging = name
             .to_str()
             .is_some_and(|n| n.starts_with(STAGING) && !n.ends_with(".old"));
+        if !staging {
+            continue;
+        }
         let path = entry.path();
         let Ok(meta) = fs::symlink_metadata(&path) else {
             continue;
@@ -235,7 +238,7 @@ fn sweep(parent: &Path) {
             .ok()
             .and_then(|m| m.elapsed().ok())
             .is_some_and(|age| age >= SWEEP_AFTER);
-        if !(stale && old && meta.is_dir() && owned(&meta)) {
+        if !(old && meta.is_dir() && owned(&meta)) {
             continue;
         }
         let unlocked = open_dir(&path).is_ok_and(|dir| {
