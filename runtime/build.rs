@@ -15,8 +15,14 @@ use std::path::{Path, PathBuf};
 
 const PACKAGE: &str = "chaosrt:plugin";
 
+/// This package's directory, read when the script runs: `env!` would bake in where the script was
+/// compiled, and cargo reuses a compiled build script from a target dir another checkout built.
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+}
+
 fn main() {
-    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+    let wit = manifest_dir().join("../wit");
     println!("cargo:rerun-if-changed={}", wit.display());
     println!("cargo:rerun-if-changed={}", wit.join("frozen").display());
 
@@ -71,7 +77,7 @@ fn main() {
 /// of its resident memory were (BENCHMARKS.md). Other targets and linkers, and
 /// `CHAOSRT_LINK_ORDER=0`, link as usual; stale names in the list are skipped without a word.
 fn link_order() {
-    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("link-order.txt");
+    let list = manifest_dir().join("link-order.txt");
     println!("cargo:rerun-if-changed={}", list.display());
     for var in ["CHAOSRT_LINK_ORDER", "RUSTC_LINKER"] {
         println!("cargo:rerun-if-env-changed={var}");
@@ -103,7 +109,7 @@ fn link_order() {
 /// contract (`wit/*.wit`, `wit/deps/`) as `(path, bytes)`, so `chaosrt plugin new` writes what the
 /// repository holds and a file added to a template cannot be forgotten.
 fn embed_templates(wit: &Path) {
-    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk/templates");
+    let templates = manifest_dir().join("../sdk/templates");
     println!("cargo:rerun-if-changed={}", templates.display());
     let mut out = String::from("/// Every file below `sdk/templates/`, by its path there.\n");
     out.push_str("pub const TEMPLATE_FILES: &[(&str, &[u8])] = &[\n");
