@@ -842,6 +842,11 @@ fn deserialize_precompiled(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Co
 /// room to spare. One more waits for nothing: it fails, saying the limit was reached.
 pub const CALLS_AT_ONCE: u32 = 64;
 
+/// How much of a pooled memory or table a call may have written and still have its slot reset in
+/// place ([`pooling`]); past it the rest is handed back to the kernel. The built-ins write a few
+/// hundred KiB of their 1.1 MiB memories.
+const KEEP_RESIDENT: usize = 2 << 20;
+
 /// The pooling allocator, sized for plugins: every call instantiates its plugin afresh, and the
 /// pool makes that cost a reuse of slots (memories, tables, the async stack) instead of a fresh
 /// `mmap` and `munmap` of each, which is most of a no-op call's time. The pool is virtual address
@@ -853,6 +858,12 @@ pub const CALLS_AT_ONCE: u32 = 64;
 /// limit. Memories are capped per call by [`MemoryCap`], below the pool's 4 GiB slots. Async stacks
 /// are [`CALLS_AT_ONCE`]: each costs a guard-page `mprotect` when the engine starts, and 1,000 of
 /// them (the default) took longer than the rest of a short run's start.
+///
+/// Where the kernel can say which pages a call wrote (`PAGEMAP_SCAN`, Linux 6.7), a slot is reset
+/// by copying back only those, up to [`KEEP_RESIDENT`] of them, instead of handing the whole memory
+/// back with `madvise` and faulting it in again on the next call: a fifth less CPU per HTTP probe.
+/// Without it the default stays, since resetting the first [`KEEP_RESIDENT`] bytes blindly cost
+/// more than it saved.
 fn pooling() -> wasmtime::InstanceAllocationStrategy {
     let mut pool = wasmtime::PoolingAllocationConfig::new();
     pool.total_stacks(CALLS_AT_ONCE)
@@ -861,6 +872,11 @@ fn pooling() -> wasmtime::InstanceAllocationStrategy {
         .max_memories_per_module(4)
         .max_core_instance_size(16 << 20)
         .max_component_instance_size(16 << 20);
+    if wasmtime::PoolingAllocationConfig::is_pagemap_scan_available() {
+        pool.pagemap_scan(wasmtime::Enabled::Yes)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT);
+    }
     wasmtime::InstanceAllocationStrategy::Pooling(pool)
 }
 
