@@ -25,7 +25,8 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(DEFAULT_ITERATIONS);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread, as the `chaosrt` binary runs; the server has a thread of its own (`serve_ok`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
@@ -54,7 +55,7 @@ async fn bench(iterations: usize) {
         .await,
     );
 
-    let url = serve_ok().await;
+    let url = serve_ok();
     let grants = Grants {
         http: vec![chaosrt::host::Origin::parse(&url).expect("a loopback origin")],
         ..Grants::default()
@@ -161,36 +162,42 @@ fn report(what: &str, mut times: Vec<Duration>) {
     );
 }
 
-/// A loopback server answering every request `200 ok` and closing the connection; its URL.
-async fn serve_ok() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a loopback port");
+/// A loopback server answering every request `200 ok` and closing the connection, on a thread and
+/// runtime of its own, as a real server is not on the measured thread; its URL.
+fn serve_ok() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                continue;
-            };
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = socket
-                    .write_all(
-                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
-                    )
-                    .await;
-                let _ = socket.shutdown().await;
-            });
-        }
-    });
+    let server = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("the server's runtime");
+    std::thread::spawn(move || server.block_on(answer_ok(listener)));
     url
+}
+
+/// Answers every connection to `listener` with `200 ok`.
+async fn answer_ok(listener: std::net::TcpListener) {
+    let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+    loop {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            continue;
+        };
+        tokio::spawn(async move {
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match socket.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                .await;
+            let _ = socket.shutdown().await;
+        });
+    }
 }
 
 /// reqwest on the ring provider, as chaosrt builds it, with no idle connections kept: a new
