@@ -103,7 +103,8 @@ def wait_until_up(port: int) -> None:
 
 class OkServer:
     """An HTTP/1.1 server on loopback answering every request `200 ok`, on asyncio in a thread: several
-    times faster than `http.server`, so neither tool's probes wait on it."""
+    times faster than `http.server`. chaosrt still waits on it (about a third of a probe's wall time):
+    against a native server its figure is 20-30% higher, `chaos run`'s 10% (BENCHMARKS.md)."""
 
     RESPONSE = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
 
