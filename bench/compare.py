@@ -5,7 +5,8 @@ Measures and prints, with the ratios the issue's targets are stated in (chaosrt 
   1. the tutorial experiment end to end, warm: median wall time (runs of their own, without GNU time) and
      peak RSS (runs under GNU time), alternating N runs each, and /bin/true started the same way (the floor);
   2. chaosrt's first run ever (empty cache and data directories) against `chaos run`;
-  3. a steady-state hypothesis of P HTTP probes against a local server: activities per second;
+  3. a steady-state hypothesis of P HTTP probes against a local native server (bench/okserver.rs):
+     activities per second;
   5. the peak RSS of that run (P activities);
   6. with --build-time: a clean release build's wall and CPU time, in a target directory of its own,
      and the binary's size (that build's binary is then the one measured).
@@ -19,7 +20,6 @@ BENCHMARKS.md on how the page cache affects peak RSS).
 Installs chaostoolkit into bench/.venv on first use (PyPI).
 """
 import argparse
-import asyncio
 import json
 import os
 import shutil
@@ -28,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 
@@ -101,38 +100,18 @@ def wait_until_up(port: int) -> None:
     sys.exit(f"nothing answers on 127.0.0.1:{port}")
 
 
-class OkServer:
-    """An HTTP/1.1 server on loopback answering every request `200 ok`, on asyncio in a thread: several
-    times faster than `http.server`. chaosrt still waits on it (about a third of a probe's wall time):
-    against a native server its figure is 20-30% higher, `chaos run`'s 10% (BENCHMARKS.md)."""
-
-    RESPONSE = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
-
-    def __init__(self):
-        self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
-        ready.wait()
-
-    def _serve(self, ready):
-        asyncio.set_event_loop(self.loop)
-        response = self.RESPONSE
-
-        class Protocol(asyncio.Protocol):
-            def connection_made(self, transport):
-                self.transport, self.buffer = transport, b""
-
-            def data_received(self, data):
-                self.buffer += data
-                while b"\r\n\r\n" in self.buffer:
-                    _, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-                    self.transport.write(response)
-
-        server = self.loop.run_until_complete(self.loop.create_server(Protocol, "127.0.0.1", self.port))
-        ready.set()
-        self.loop.run_forever()
-        server.close()
+def ok_server(build_dir: str):
+    """Starts bench/okserver.rs (built with `rustc -O` into `build_dir` when missing or older than its
+    source): a native loopback server answering `200 ok`, so the probe figures are the tools', not the
+    server's. Returns the process and its port."""
+    source = os.path.join(ROOT, "bench", "okserver.rs")
+    binary = os.path.join(build_dir, "okserver")
+    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+        os.makedirs(build_dir, exist_ok=True)
+        subprocess.run(["rustc", "-O", "--edition", "2021", "-o", binary, source], check=True)
+    proc = subprocess.Popen([binary], stdout=subprocess.PIPE, text=True)
+    port = int(proc.stdout.readline())
+    return proc, port
 
 
 def hypothesis_of(probes: int, url: str) -> dict:
@@ -226,14 +205,14 @@ def main() -> None:
         text = f.read().replace("http://localhost:8080/", f"http://localhost:{port}/")
     with open(os.path.join(work, "experiment.json"), "w") as f:
         f.write(text)
+    server, ok_port = ok_server(os.path.join(target_directory(), "bench"))
     service = subprocess.Popen([sys.executable, os.path.join(ROOT, "examples/exchange/service.py"),
                                 "--port", str(port), "--dir", work], stdout=subprocess.DEVNULL)
-    ok = OkServer()
     with open(os.path.join(work, "probes.json"), "w") as f:
-        json.dump(hypothesis_of(args.probes, f"http://127.0.0.1:{ok.port}/"), f)
+        json.dump(hypothesis_of(args.probes, f"http://127.0.0.1:{ok_port}/"), f)
     try:
         wait_until_up(port)
-        wait_until_up(ok.port)
+        wait_until_up(ok_port)
         env = dict(os.environ)
         cache = os.path.join(work, "cache")
         data = os.path.join(work, "data")
@@ -294,6 +273,7 @@ def main() -> None:
                 probes[tool].append((done / wall, rss))
     finally:
         service.kill()
+        server.kill()
         shutil.rmtree(work, ignore_errors=True)
 
     def med(rows, i):
