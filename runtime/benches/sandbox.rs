@@ -16,7 +16,9 @@ use chaosrt::host::cache::Origin;
 use chaosrt::host::{Call, Context, Grants, Host, Limits, LogSink, Plugin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[path = "../../bench/okserver.rs"]
+mod okserver;
 
 const DEFAULT_ITERATIONS: usize = 2000;
 
@@ -162,42 +164,13 @@ fn report(what: &str, mut times: Vec<Duration>) {
     );
 }
 
-/// A loopback server answering every request `200 ok` and closing the connection, on a thread and
-/// runtime of its own, as a real server is not on the measured thread; its URL.
+/// The loopback server compare.py uses too (`bench/okserver.rs`), on a thread of its own as a real
+/// server is not on the measured thread; its URL.
 fn serve_ok() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-    listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
-    let server = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("the server's runtime");
-    std::thread::spawn(move || server.block_on(answer_ok(listener)));
+    std::thread::spawn(move || okserver::serve(listener));
     url
-}
-
-/// Answers every connection to `listener` with `200 ok`.
-async fn answer_ok(listener: std::net::TcpListener) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-    loop {
-        let Ok((mut socket, _)) = listener.accept().await else {
-            continue;
-        };
-        tokio::spawn(async move {
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match socket.read(&mut buf).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = socket
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
-                .await;
-            let _ = socket.shutdown().await;
-        });
-    }
 }
 
 /// reqwest on the ring provider, as chaosrt builds it, with no idle connections kept: a new
